@@ -1,0 +1,55 @@
+# bank-tax: `make run` serves the demo, `make test` runs the whole suite (SQLite, then PostgreSQL).
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 5000
+FLASK := $(BIN)/flask --app app
+
+.PHONY: run test test-sqlite test-postgres bench lint migrate demo clean venv dev
+
+venv: $(VENV)/.installed
+dev: $(VENV)/.installed-dev
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.installed: setup.cfg pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-dev: setup.cfg pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@ $(VENV)/.installed
+
+migrate: venv
+	$(FLASK) db upgrade
+
+demo: migrate
+	$(FLASK) demo load --if-empty
+
+run: demo
+	@echo "serving on http://127.0.0.1:$(PORT)  (API docs: http://127.0.0.1:$(PORT)/api/docs)"
+	$(FLASK) run --host 127.0.0.1 --port $(PORT)
+
+test: dev
+	$(MAKE) --no-print-directory test-sqlite
+	$(MAKE) --no-print-directory test-postgres
+
+test-sqlite: dev
+	@echo "== test suite on SQLite"
+	$(BIN)/pytest
+
+test-postgres: dev
+	@echo "== test suite on PostgreSQL (throwaway cluster on loopback)"
+	tests/with-postgres.sh $(BIN)/pytest
+
+lint: dev
+	$(BIN)/ruff check .
+
+bench: venv
+	$(BIN)/python -m bank_tax.bench
+
+clean:
+	rm -rf $(VENV) instance bench-results.json *.egg-info

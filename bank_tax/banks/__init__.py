@@ -1,0 +1,1 @@
+"""Participating banks (the recipients of consents and the owners of products)."""

@@ -1,0 +1,20 @@
+"""The bank table."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlmodel import Field, SQLModel
+
+from bank_tax.db import UTCDateTime, utcnow
+
+
+class Bank(SQLModel, table=True):
+    """A participating bank, known by a short stable code (e.g. ``ICBC-ZJ``)."""
+
+    __tablename__ = "bank"
+
+    code: str = Field(primary_key=True, max_length=32)
+    name: str = Field(max_length=100)
+    name_en: str = Field(default="", max_length=100)
+    created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

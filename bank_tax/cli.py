@@ -1,0 +1,39 @@
+"""Command-line interface: ``flask --app app <group> <command>``. Each domain owns its commands."""
+
+from __future__ import annotations
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+
+from bank_tax import migrate
+
+db_cli = AppGroup("db", help="Database schema (Alembic migrations).")
+
+
+@db_cli.command("upgrade")
+@click.argument("revision", default="head")
+def db_upgrade(revision: str) -> None:
+    """Apply migrations up to REVISION (default: head)."""
+    migrate.upgrade(current_app.config["DATABASE_URL"], revision)
+    click.echo(f"database at {revision}")
+
+
+@db_cli.command("downgrade")
+@click.argument("revision", default="base")
+def db_downgrade(revision: str) -> None:
+    """Revert migrations down to REVISION (default: base, an empty database)."""
+    migrate.downgrade(current_app.config["DATABASE_URL"], revision)
+    click.echo(f"database at {revision}")
+
+
+def register_cli(app: Flask) -> None:
+    """Attach every command group to the app."""
+    from bank_tax.bench.cli import bench_cli
+    from bank_tax.demo import demo_cli
+    from bank_tax.security.cli import audit_cli, users_cli
+    from bank_tax.synth.cli import synth_command
+
+    for group in (db_cli, audit_cli, users_cli, demo_cli, bench_cli):
+        app.cli.add_command(group)
+    app.cli.add_command(synth_command)

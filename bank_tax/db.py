@@ -1,0 +1,180 @@
+"""Database engine, per-request sessions and the column types every domain shares.
+
+SQLModel tables of every domain live on ``SQLModel.metadata``; Alembic (``migrations/``) owns the schema.
+SQLite is the embedded default and PostgreSQL the production database; the differences that matter
+(write locking, timestamps) are handled here so that no domain has to know which one it runs on.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import sqlalchemy as sa
+from flask import Flask, current_app, g
+from sqlalchemy import event
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.orm import Session, sessionmaker
+from sqlmodel import SQLModel
+
+metadata = SQLModel.metadata
+# Deterministic constraint names, so migrations and autogenerate agree on both databases.
+metadata.naming_convention = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> dt.datetime:
+    """Return the current time, timezone-aware UTC (the only kind of timestamp we store)."""
+    return dt.datetime.now(dt.UTC)
+
+
+class UTCDateTime(sa.types.TypeDecorator):
+    """A timestamp stored as UTC and always returned timezone-aware.
+
+    SQLite has no time zones and PostgreSQL's ``timestamptz`` returns the session zone; both come back
+    here as aware UTC, and a naive value on the way in is refused rather than guessed at.
+    """
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        value = value.astimezone(dt.UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=dt.UTC)
+        return value.astimezone(dt.UTC)
+
+
+def make_engine(url: str, **kwargs) -> Engine:
+    """Create an engine for ``url`` with the settings each backend needs.
+
+    SQLite: WAL journal, foreign keys on, a generous busy timeout, and every transaction opened with
+    ``BEGIN IMMEDIATE`` so that writers queue instead of failing on a stale snapshot (the hash-chained
+    audit log reads its head and appends in one transaction). PostgreSQL: pre-ping, so a restarted
+    server does not poison the pool.
+    """
+    if url.startswith("sqlite"):
+        engine = sa.create_engine(url, connect_args={"timeout": 30, "check_same_thread": False}, **kwargs)
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_connect(dbapi_conn, _record):
+            dbapi_conn.isolation_level = None  # we issue BEGIN ourselves (pysqlite's is broken)
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA busy_timeout=30000")
+            cur.close()
+
+        @event.listens_for(engine, "begin")
+        def _sqlite_begin(conn: Connection):
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+        return engine
+    return sa.create_engine(url, pool_pre_ping=True, **kwargs)
+
+
+class Database:
+    """The Flask extension: one engine per app, one session per app context.
+
+    The engine and session factory live in ``app.extensions`` so that several apps (tests) coexist.
+    Services receive the session explicitly; views get it from :attr:`session` and commit.
+    Tests call :meth:`bind_to` to run every session inside one outer transaction that they roll back.
+    """
+
+    def init_app(self, app: Flask) -> None:
+        """Create the engine for the app's ``DATABASE_URL`` and close sessions after each request."""
+        engine = make_engine(app.config["DATABASE_URL"])
+        app.extensions["bank_tax_db"] = {
+            "engine": engine,
+            "factory": sessionmaker(bind=engine, expire_on_commit=False),
+        }
+        app.teardown_appcontext(self._close)
+
+    @staticmethod
+    def _state(app: Flask | None = None) -> dict:
+        return (app or current_app).extensions["bank_tax_db"]
+
+    def engine_of(self, app: Flask | None = None) -> Engine:
+        """The app's engine (the current app when none is given)."""
+        return self._state(app)["engine"]
+
+    @property
+    def engine(self) -> Engine:
+        """The current app's engine."""
+        return self.engine_of()
+
+    def bind_to(self, app: Flask, connection: Connection) -> None:
+        """Make every new session of ``app`` join ``connection``'s transaction, committing to savepoints."""
+        self._state(app)["factory"] = sessionmaker(
+            bind=connection, expire_on_commit=False, join_transaction_mode="create_savepoint"
+        )
+
+    def new_session(self) -> Session:
+        """Open a session outside the request scope (CLI, jobs); the caller closes it."""
+        return self._state()["factory"]()
+
+    @property
+    def session(self) -> Session:
+        """The session of the current app context, opened on first use."""
+        if "db_session" not in g:
+            g.db_session = self.new_session()
+        return g.db_session
+
+    @contextmanager
+    def scope(self) -> Iterator[Session]:
+        """A session for one unit of work outside a request: commit on success, roll back on error."""
+        session = self.new_session()
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()
+
+    @staticmethod
+    def _close(_exc: BaseException | None) -> None:
+        session = g.pop("db_session", None)
+        if session is not None:
+            session.close()  # anything not committed by the view is rolled back here
+
+
+db = Database()
+
+
+def is_unique_violation(exc: sa.exc.IntegrityError) -> bool:
+    """Tell a unique/primary-key violation apart from other integrity errors, on both backends."""
+    orig = exc.orig
+    sqlstate = getattr(orig, "sqlstate", None)  # psycopg 3
+    if sqlstate is not None:
+        return sqlstate == "23505"
+    return "UNIQUE constraint failed" in str(orig)
+
+
+def is_foreign_key_violation(exc: sa.exc.IntegrityError) -> bool:
+    """Tell a reference to a missing row apart from other integrity errors, on both backends."""
+    sqlstate = getattr(exc.orig, "sqlstate", None)
+    if sqlstate is not None:
+        return sqlstate == "23503"
+    return "FOREIGN KEY constraint failed" in str(exc.orig)
+
+
+def dialect_name(session: Session) -> str:
+    """Return ``'sqlite'`` or ``'postgresql'`` for the session's bind."""
+    return session.get_bind().dialect.name

@@ -1,0 +1,45 @@
+"""Who is calling: bearer tokens for the API, the login session for pages.
+
+The API never trusts the session cookie (so it needs no CSRF token); pages never read bearer tokens.
+"""
+
+from __future__ import annotations
+
+from flask import g, request, session
+
+from bank_tax.api import API_PREFIX
+from bank_tax.db import db
+from bank_tax.security import service
+from bank_tax.security.models import User
+from bank_tax.security.roles import Principal
+
+
+def current_principal() -> Principal | None:
+    """The principal of the current request, or None when anonymous (cached per request)."""
+    if "principal" not in g:
+        g.principal = _api_principal() if request.path.startswith(API_PREFIX) else _page_principal()
+    return g.principal
+
+
+def _api_principal() -> Principal | None:
+    header = request.headers.get("Authorization", "")
+    scheme, _, secret = header.partition(" ")
+    if scheme.lower() != "bearer" or not secret.strip():
+        return None
+    return service.resolve_token(db.session, secret.strip())
+
+
+def _page_principal() -> Principal | None:
+    user_id = session.get("user_id")
+    if user_id is None:
+        return None
+    user = db.session.get(User, user_id)
+    if user is None or not user.is_active or session.get("pw") != user.password_hash[-16:]:
+        session.clear()  # deleted, deactivated, or the password changed since login
+        return None
+    return service.principal_of(user)
+
+
+def client_ip() -> str:
+    """The caller's address as the WSGI server saw it (put ProxyFix in front when behind a proxy)."""
+    return request.remote_addr or "unknown"

@@ -1,0 +1,81 @@
+"""The one place that decides who may do what.
+
+Views and services ask :func:`require` (or :func:`allowed`) with an action name and the facts of the
+resource (its firm, its bank); no view compares roles itself. The table below is the whole policy, so a
+review of access rights is a review of this file. Consent-based access of banks to firm data is decided
+by the consent mask (consent domain) on top of this table.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from bank_tax.errors import Forbidden, Unauthorized
+from bank_tax.security.roles import Principal, Role
+
+Rule = Callable[[Principal | None, dict], bool]
+
+
+def _roles(*roles: Role) -> Rule:
+    wanted = frozenset(roles)
+    return lambda p, _ctx: p is not None and p.role in wanted
+
+
+def _own_firm_or(*roles: Role) -> Rule:
+    """The firm's own users, or any of ``roles``."""
+    wanted = frozenset(roles)
+    return lambda p, ctx: (
+        p is not None
+        and (p.role in wanted or (p.role == Role.ENTERPRISE and p.uscc is not None and p.uscc == ctx.get("uscc")))
+    )
+
+
+def _create_user(p: Principal | None, ctx: dict) -> bool:
+    """Admins create anyone; a bank admin creates officers and admins of its own bank."""
+    if p is None:
+        return False
+    if p.role == Role.ADMIN:
+        return True
+    return (
+        p.role == Role.BANK_ADMIN
+        and ctx.get("role") in {Role.BANK_OFFICER, Role.BANK_ADMIN}
+        and ctx.get("bank_code") == p.bank_code
+    )
+
+
+STAFF = (Role.OPERATOR, Role.ADMIN)
+
+POLICY: dict[str, Rule] = {
+    # firm registry
+    "enterprise.register": lambda p, _ctx: p is None or p.role in STAFF,  # self-registration or staff
+    "enterprise.read": _own_firm_or(*STAFF, Role.ANALYST),
+    "enterprise.list": _roles(*STAFF, Role.ANALYST),
+    # banks
+    "bank.read": lambda p, _ctx: p is not None,
+    "bank.manage": _roles(Role.ADMIN),
+    # users and tokens
+    "user.create": _create_user,
+    "api_token.create": _roles(Role.BANK_ADMIN, Role.OPERATOR, Role.ADMIN),
+    "self": lambda p, _ctx: p is not None,  # own account and tokens: the service filters by owner
+    # audit log
+    "audit.read": _roles(Role.ADMIN, Role.OPERATOR),
+    "audit.verify": _roles(Role.ADMIN, Role.OPERATOR),
+}
+
+
+def allowed(principal: Principal | None, action: str, **context) -> bool:
+    """Whether ``principal`` may perform ``action`` on the resource described by ``context``."""
+    try:
+        rule = POLICY[action]
+    except KeyError:  # an action nobody wrote a rule for is nobody's
+        raise LookupError(f"no policy rule for action {action!r}") from None
+    return rule(principal, context)
+
+
+def require(principal: Principal | None, action: str, **context) -> None:
+    """Raise 401 for an anonymous caller and 403 for a known one unless :func:`allowed`."""
+    if allowed(principal, action, **context):
+        return
+    if principal is None:
+        raise Unauthorized("Log in first (Authorization: Bearer <token>). 请先登录。")
+    raise Forbidden("You may not do this. 无权执行此操作。")

@@ -1,0 +1,107 @@
+"""Fixtures: a real database (SQLite by default, PostgreSQL when ``BANK_TAX_TEST_DATABASE`` names a
+server), migrated once per run with Alembic; every test runs inside a transaction that is rolled back.
+
+Tests that need several real connections (races) use ``committing_app``: a throwaway database of their own.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from bank_tax import create_app
+from bank_tax.config import TestConfig
+from bank_tax.db import db
+from bank_tax.migrate import upgrade
+
+BACKEND_URL = os.environ.get("BANK_TAX_TEST_DATABASE", "sqlite")
+
+
+def backend() -> str:
+    """'sqlite' or 'postgresql': which database this run of the suite uses."""
+    return "sqlite" if BACKEND_URL == "sqlite" else "postgresql"
+
+
+@contextmanager
+def fresh_database(tmp_dir: Path) -> Iterator[str]:
+    """Create an empty database on this run's backend, yield its URL, and drop it afterwards."""
+    if backend() == "sqlite":
+        yield f"sqlite:///{tmp_dir / f'bt-{uuid.uuid4().hex[:8]}.sqlite'}"
+        return
+    name = f"bt_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(BACKEND_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    try:
+        yield sa.engine.make_url(BACKEND_URL).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory) -> Iterator[str]:
+    """One migrated database for the whole run."""
+    with fresh_database(tmp_path_factory.mktemp("db")) as url:
+        upgrade(url)
+        yield url
+
+
+@pytest.fixture(scope="session")
+def app(database_url, tmp_path_factory):
+    """The application on the run's database, with a private instance folder."""
+    application = create_app(
+        TestConfig, instance_path=str(tmp_path_factory.mktemp("instance")), DATABASE_URL=database_url
+    )
+    yield application
+    db.engine_of(application).dispose()
+
+
+@pytest.fixture
+def connection(app):
+    """An open transaction that every session of the app joins; rolled back after the test."""
+    engine = db.engine_of(app)
+    conn = engine.connect()
+    outer = conn.begin()
+    saved = app.extensions["bank_tax_db"]["factory"]
+    db.bind_to(app, conn)
+    try:
+        yield conn
+    finally:
+        app.extensions["bank_tax_db"]["factory"] = saved
+        outer.rollback()
+        conn.close()
+
+
+@pytest.fixture
+def session(app, connection):
+    """A session inside the rolled-back transaction, with an app context for services that need one."""
+    with app.app_context():
+        s = db.new_session()
+        try:
+            yield s
+        finally:
+            s.close()
+
+
+@pytest.fixture
+def client(app, connection):
+    """A test client whose requests all run in the test's transaction."""
+    return app.test_client()
+
+
+@pytest.fixture
+def committing_app(tmp_path):
+    """An app on a throwaway migrated database where commits are real (for races between connections)."""
+    with fresh_database(tmp_path) as url:
+        upgrade(url)
+        application = create_app(TestConfig, instance_path=str(tmp_path / "instance"), DATABASE_URL=url)
+        yield application
+        db.engine_of(application).dispose()
