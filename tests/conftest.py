@@ -82,13 +82,17 @@ def connection(app):
 
 @pytest.fixture
 def session(app, connection):
-    """A session inside the rolled-back transaction, with an app context for services that need one."""
+    """A session inside the rolled-back transaction.
+
+    No app context stays pushed during the test: requests made by the test client must each get their
+    own (Flask reuses a pushed one, and with it ``g``).
+    """
     with app.app_context():
         s = db.new_session()
-        try:
-            yield s
-        finally:
-            s.close()
+    try:
+        yield s
+    finally:
+        s.close()
 
 
 @pytest.fixture

@@ -103,7 +103,7 @@ class ApiTokens(MethodView):
         )
         audit.record(db.session, actor=principal, action="token.create", resource=f"token/{token.id}")
         db.session.commit()
-        return {**ApiTokenPublic().dump(token), "token": secret}
+        return {**token.model_dump(), "token": secret}
 
 
 @blp.route("/auth/api-tokens/<int:token_id>")

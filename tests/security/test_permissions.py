@@ -1,0 +1,113 @@
+"""The role/permission matrix of every API endpoint, and a check that no endpoint is missing from it.
+
+Columns: anonymous, a firm's own user, another firm's user, loan officer, bank admin, analyst, operator,
+admin. Each cell is the status the request must get.
+"""
+
+import datetime as dt
+
+import pytest
+
+from bank_tax.security import service
+from tests import factories
+
+ROLES = ["anon", "own_firm", "other_firm", "bank_officer", "bank_admin", "analyst", "operator", "admin"]
+
+# (method, rule) → (request builder name, expected statuses in ROLES order)
+MATRIX = {
+    ("POST", "/api/v1/auth/token"): ("login", [201] * 8),
+    ("DELETE", "/api/v1/auth/token"): ("plain", [401] + [204] * 7),
+    ("GET", "/api/v1/auth/me"): ("plain", [401] + [200] * 7),
+    ("GET", "/api/v1/auth/api-tokens"): ("plain", [401] + [200] * 7),
+    ("POST", "/api/v1/auth/api-tokens"): ("api_token", [401, 403, 403, 403, 201, 403, 201, 201]),
+    # someone else's token: "no such token of yours", except for admins, who may revoke any
+    ("DELETE", "/api/v1/auth/api-tokens/<int:token_id>"): ("other_token", [401] + [404] * 6 + [200]),
+    ("POST", "/api/v1/users"): ("new_officer", [401, 403, 403, 403, 201, 403, 403, 201]),
+    ("GET", "/api/v1/audit/verify"): ("plain", [401, 403, 403, 403, 403, 403, 200, 200]),
+    ("GET", "/api/v1/banks"): ("plain", [401] + [200] * 7),
+    ("POST", "/api/v1/banks"): ("new_bank", [401, 403, 403, 403, 403, 403, 403, 201]),
+    ("POST", "/api/v1/enterprises"): ("new_firm", [422, 403, 403, 403, 403, 403, 201, 201]),
+    ("GET", "/api/v1/enterprises"): ("plain", [401, 403, 403, 403, 403, 200, 200, 200]),
+    ("GET", "/api/v1/enterprises/<string:uscc>"): ("own_firm", [401, 200, 403, 403, 403, 200, 200, 200]),
+}
+# Bank admins may create users of their own bank only; anyone else's bank is refused.
+EXTRA = [("POST", "/api/v1/users", "officer_elsewhere", [401, 403, 403, 403, 403, 403, 403, 201])]
+
+
+@pytest.fixture
+def world(session):
+    """One firm and one bank with a user of every role; the bank users belong to ``bank``."""
+    firm = factories.enterprise(session)
+    other = factories.enterprise(session)
+    bank = factories.bank(session)
+    elsewhere = factories.bank(session)
+    users = {
+        "own_firm": factories.user(session, "enterprise", uscc=firm.uscc),
+        "other_firm": factories.user(session, "enterprise", uscc=other.uscc),
+        "bank_officer": factories.user(session, "bank_officer", bank_code=bank.code),
+        "bank_admin": factories.user(session, "bank_admin", bank_code=bank.code),
+        "analyst": factories.user(session, "analyst"),
+        "operator": factories.user(session, "operator"),
+        "admin": factories.user(session, "admin"),
+    }
+    foreign = factories.user(session, "bank_admin", bank_code=elsewhere.code)
+    _, foreign_token = service.issue_token(session, user=foreign, kind="api", ttl=dt.timedelta(days=1))
+    return {"firm": firm, "bank": bank, "elsewhere": elsewhere, "users": users, "foreign_token": foreign_token.id}
+
+
+def _request(client, session, world, builder, method, rule, role):
+    headers = {}
+    if role != "anon":
+        headers["Authorization"] = f"Bearer {factories.token(session, world['users'][role])}"
+    firm = world["firm"]
+    n = factories.new_uscc()[-8:]
+    match builder:
+        case "login":
+            u = world["users"].get(role) or world["users"]["analyst"]
+            return client.post("/api/v1/auth/token", json={"username": u.username, "password": factories.PASSWORD})
+        case "plain":
+            return client.open(rule, method=method, headers=headers)
+        case "api_token":
+            return client.post("/api/v1/auth/api-tokens", json={"name": "core"}, headers=headers)
+        case "other_token":
+            return client.delete(f"/api/v1/auth/api-tokens/{world['foreign_token']}", headers=headers)
+        case "new_officer" | "officer_elsewhere":
+            bank = world["bank"] if builder == "new_officer" else world["elsewhere"]
+            return client.post("/api/v1/users", headers=headers, json={
+                "username": f"officer-{n}", "password": factories.PASSWORD, "role": "bank_officer",
+                "bank_code": bank.code})
+        case "new_bank":
+            return client.post("/api/v1/banks", headers=headers, json={"code": f"NB{n}", "name": "新银行"})
+        case "new_firm":
+            return client.post("/api/v1/enterprises", headers=headers, json={
+                "uscc": factories.new_uscc(), "name": "宁波测试贸易有限公司", "region_code": "330203",
+                "industry_code": "F51", "established_on": "2015-06-01", "size_class": "micro"})
+        case "own_firm":
+            return client.get(f"/api/v1/enterprises/{firm.uscc}", headers=headers)
+    raise AssertionError(builder)
+
+
+def _cases():
+    for (method, rule), (builder, statuses) in MATRIX.items():
+        for role, status in zip(ROLES, statuses, strict=True):
+            yield pytest.param(method, rule, builder, role, status, id=f"{method} {rule} as {role}")
+    for method, rule, builder, statuses in EXTRA:
+        for role, status in zip(ROLES, statuses, strict=True):
+            yield pytest.param(method, rule, builder, role, status, id=f"{method} {rule} ({builder}) as {role}")
+
+
+@pytest.mark.parametrize(("method", "rule", "builder", "role", "status"), list(_cases()))
+def test_matrix(client, session, world, method, rule, builder, role, status):
+    resp = _request(client, session, world, builder, method, rule, role)
+    assert resp.status_code == status, resp.get_data(as_text=True)
+
+
+def test_every_api_endpoint_is_in_the_matrix(app):
+    endpoints = {
+        (method, rule.rule)
+        for rule in app.url_map.iter_rules()
+        if rule.rule.startswith("/api/v1")
+        for method in rule.methods - {"HEAD", "OPTIONS"}
+    }
+    missing = endpoints - set(MATRIX)
+    assert not missing, f"endpoints without a row in the permission matrix: {sorted(missing)}"
