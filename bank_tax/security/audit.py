@@ -118,5 +118,8 @@ def _check(events: Iterable[AuditEvent], head: AuditHead) -> Verification:
 def verify(session: Session, *, batch: int = 5000) -> Verification:
     """Walk the whole chain in id order and report the first event that was altered or deleted."""
     head = session.get(AuditHead, 1)
-    rows = session.execute(sa.select(AuditEvent).order_by(AuditEvent.id).execution_options(yield_per=batch)).scalars()
-    return _check(rows, head)
+    result = session.execute(sa.select(AuditEvent).order_by(AuditEvent.id).execution_options(yield_per=batch))
+    try:
+        return _check(result.scalars(), head)
+    finally:
+        result.close()  # a broken link stops the walk early: release the server-side cursor
