@@ -34,6 +34,7 @@ run: demo
 	$(FLASK) run --host 127.0.0.1 --port $(PORT)
 
 test: dev
+	$(BIN)/ruff check .
 	$(MAKE) --no-print-directory test-sqlite
 	$(MAKE) --no-print-directory test-postgres
 

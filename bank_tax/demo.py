@@ -37,21 +37,29 @@ def _demo_password() -> str:
 
 
 def load(session, out_dir: Path) -> list[tuple[str, str, str]]:
-    """Load the province written in ``out_dir`` and create demo users; return (role, username, password)."""
+    """Load the province written in ``out_dir`` and create demo users; return (role, username, password).
+
+    Registry rows whose USCC fails validation are not registered; they are counted and reported here
+    (the registry file the synthetic province writes has none; agency files do, for the quarantine).
+    """
     with open(out_dir / "banks" / "banks.csv", encoding="utf-8", newline="") as fh:
         bank_rows = list(csv.DictReader(fh))
     for row in bank_rows:
         banks.create(session, code=row["code"], name=row["name"], name_en=row["name_en"], actor=None)
     with open(out_dir / "registry" / "enterprises.csv", encoding="utf-8", newline="") as fh:
-        firm_rows = []
+        firm_rows, rejected = [], []
         for row in csv.DictReader(fh):
             try:
                 row["uscc"] = validate(row["uscc"]).code
-            except UsccError:
-                continue  # the registry file's erroneous codes wait for the ingestion quarantine
+            except UsccError as exc:
+                rejected.append((row["uscc"], exc.check))
+                continue
             row["established_on"] = dt.date.fromisoformat(row["established_on"])
             firm_rows.append(row)
-    enterprises.register_many(session, firm_rows, actor=None)
+    inserted = enterprises.register_many(session, firm_rows, actor=None)
+    click.echo(f"registry: {inserted} firms registered, {len(rejected)} rows refused for an invalid USCC")
+    for code, check in rejected:
+        click.echo(f"  refused {code}: {check}")
 
     cost = current_app.config.get("PASSWORD_HASH_N", 2**15)
     logins = []

@@ -85,7 +85,10 @@ def register_many(session: Session, rows: list[dict], *, actor: Principal | None
     """
     if not rows:
         return 0
-    known = set(session.scalars(sa.select(Enterprise.uscc).where(Enterprise.uscc.in_([r["uscc"] for r in rows]))))
+    codes = [r["uscc"] for r in rows]
+    known: set[str] = set()
+    for i in range(0, len(codes), 1000):  # bounded IN lists: SQLite caps bound parameters
+        known.update(session.scalars(sa.select(Enterprise.uscc).where(Enterprise.uscc.in_(codes[i : i + 1000]))))
     new = [{**r, "source": "registry"} for r in rows if r["uscc"] not in known]
     if new:
         session.execute(sa.insert(Enterprise), new)

@@ -11,7 +11,7 @@ from bank_tax.db import db
 from bank_tax.enterprises import service
 from bank_tax.enterprises.schemas import EnterpriseCreate, EnterprisePublic, EnterpriseQuery
 from bank_tax.enterprises.uscc import normalize
-from bank_tax.security import policy
+from bank_tax.security import audit, policy
 from bank_tax.security.auth import current_principal
 
 blp = Blueprint("enterprises", __name__, url_prefix="/api/v1/enterprises", description="The firm registry")
@@ -62,6 +62,11 @@ class EnterpriseItem(MethodView):
     @blp.alt_response(404, description="no such firm")
     def get(self, uscc):
         """One firm's registration: for the firm itself and staff."""
+        principal = current_principal()
         code = normalize(uscc)
-        policy.require(current_principal(), "enterprise.read", uscc=code)
-        return service.get(db.session, code)
+        policy.require(principal, "enterprise.read", uscc=code)
+        firm = service.get(db.session, code)
+        if principal.uscc != code:  # anyone but the firm itself reading its data is on record
+            audit.record(db.session, actor=principal, action="enterprise.read", uscc=code, resource=f"enterprise/{code}")
+            db.session.commit()
+        return firm

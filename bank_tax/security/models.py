@@ -49,7 +49,6 @@ class ApiToken(SQLModel, table=True):
     name: str = Field(default="", max_length=100)
     created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     expires_at: dt.datetime = Field(sa_type=UTCDateTime)
-    last_used_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
     revoked_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 

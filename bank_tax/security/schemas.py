@@ -62,7 +62,6 @@ class ApiTokenPublic(ma.Schema):
     prefix = ma.fields.String(metadata={"description": "first characters of the token, to tell them apart"})
     created_at = ma.fields.AwareDateTime()
     expires_at = ma.fields.AwareDateTime()
-    last_used_at = ma.fields.AwareDateTime(allow_none=True)
     revoked_at = ma.fields.AwareDateTime(allow_none=True)
 
 

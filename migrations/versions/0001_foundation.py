@@ -134,7 +134,6 @@ def upgrade() -> None:
         sa.Column("name", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
         sa.Column("created_at", bank_tax.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("expires_at", bank_tax.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("last_used_at", bank_tax.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("revoked_at", bank_tax.db.UTCDateTime(timezone=True), nullable=True),
         sa.CheckConstraint("kind IN ('session','api')", name=op.f("ck_api_token_kind")),
         sa.ForeignKeyConstraint(["user_id"], ["user_account.id"], name=op.f("fk_api_token_user_id_user_account")),

@@ -12,8 +12,14 @@ from tests import factories
 
 
 def firm_body(**kw):
-    body = {"uscc": factories.new_uscc(), "name": "温州瑞丰五金制品有限公司", "region_code": "330302",
-            "industry_code": "C33", "established_on": "2016-08-18", "size_class": "small"}
+    body = {
+        "uscc": factories.new_uscc(),
+        "name": "温州瑞丰五金制品有限公司",
+        "region_code": "330302",
+        "industry_code": "C33",
+        "established_on": "2016-08-18",
+        "size_class": "small",
+    }
     body.update(kw)
     return body
 
@@ -26,7 +32,9 @@ def test_self_registration_creates_the_firm_and_its_user(client, session):
     user = session.scalar(sa.select(User).where(User.username == "ruifeng"))
     assert user.role == "enterprise" and user.uscc == body["uscc"]
     token = client.post("/api/v1/auth/token", json={"username": "ruifeng", "password": "ruifeng-2016"}).get_json()
-    own = client.get(f"/api/v1/enterprises/{body['uscc']}", headers={"Authorization": f"Bearer {token['access_token']}"})
+    own = client.get(
+        f"/api/v1/enterprises/{body['uscc']}", headers={"Authorization": f"Bearer {token['access_token']}"}
+    )
     assert own.status_code == 200 and own.get_json()["name"] == body["name"]
 
 
@@ -82,8 +90,16 @@ def test_duplicate_username_rolls_back_the_firm(client, session):
 
 @pytest.mark.parametrize(
     ("field", "value"),
-    [("region_code", "3301"), ("region_code", "990101"), ("industry_code", "C99"), ("industry_code", "18"),
-     ("established_on", "2999-01-01"), ("established_on", "not-a-date"), ("size_class", "huge"), ("name", "")],
+    [
+        ("region_code", "3301"),
+        ("region_code", "990101"),
+        ("industry_code", "C99"),
+        ("industry_code", "18"),
+        ("established_on", "2999-01-01"),
+        ("established_on", "not-a-date"),
+        ("size_class", "huge"),
+        ("name", ""),
+    ],
 )
 def test_field_errors(client, session, field, value):
     headers, _ = factories.auth(session, "operator")
@@ -116,8 +132,10 @@ def test_concurrent_registrations_of_one_code_exactly_one_wins(committing_app):
     def register(i):
         client = committing_app.test_client()
         barrier.wait()
-        resp = client.post("/api/v1/enterprises", json=firm_body(
-            uscc=code, account={"username": f"racer-{i}", "password": "racing-pass-1"}))
+        resp = client.post(
+            "/api/v1/enterprises",
+            json=firm_body(uscc=code, account={"username": f"racer-{i}", "password": "racing-pass-1"}),
+        )
         statuses.append(resp.status_code)
 
     threads = [threading.Thread(target=register, args=(i,)) for i in range(2)]

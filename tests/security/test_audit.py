@@ -11,8 +11,14 @@ OFFICER = Principal(7, "officer-1", Role.BANK_OFFICER, bank_code="B1")
 
 def _append(session, n=5):
     return [
-        audit.record(session, actor=OFFICER, action="enterprise.read", uscc=f"U{i}", purpose="underwriting",
-                     details={"categories": ["tax"], "i": i})
+        audit.record(
+            session,
+            actor=OFFICER,
+            action="enterprise.read",
+            uscc=f"U{i}",
+            purpose="underwriting",
+            details={"categories": ["tax"], "i": i},
+        )
         for i in range(n)
     ]
 
@@ -79,10 +85,36 @@ def test_registration_and_user_creation_are_audited(client, session):
     from tests.factories import new_uscc
 
     code = new_uscc()
-    resp = client.post("/api/v1/enterprises", json={
-        "uscc": code, "name": "杭州审计测试有限公司", "region_code": "330106", "industry_code": "I65",
-        "established_on": "2019-05-01", "size_class": "micro",
-        "account": {"username": "audit-firm", "password": "audit-pass-123"}})
+    resp = client.post(
+        "/api/v1/enterprises",
+        json={
+            "uscc": code,
+            "name": "杭州审计测试有限公司",
+            "region_code": "330106",
+            "industry_code": "I65",
+            "established_on": "2019-05-01",
+            "size_class": "micro",
+            "account": {"username": "audit-firm", "password": "audit-pass-123"},
+        },
+    )
     assert resp.status_code == 201, resp.get_json()
     actions = session.scalars(sa.select(AuditEvent.action).where(AuditEvent.uscc == code).order_by(AuditEvent.id)).all()
     assert actions == ["enterprise.register", "user.create"]
+
+
+def test_staff_reads_of_a_firm_are_audited_own_reads_are_not(client, session):
+    from tests import factories
+
+    firm = factories.enterprise(session)
+    own, _ = factories.auth(session, "enterprise", uscc=firm.uscc)
+    staff, analyst = factories.auth(session, "analyst")
+
+    def reads():
+        return session.scalars(
+            sa.select(AuditEvent.actor).where(AuditEvent.uscc == firm.uscc, AuditEvent.action == "enterprise.read")
+        ).all()
+
+    assert client.get(f"/api/v1/enterprises/{firm.uscc}", headers=own).status_code == 200
+    assert reads() == []
+    assert client.get(f"/api/v1/enterprises/{firm.uscc}", headers=staff).status_code == 200
+    assert reads() == [analyst.username]

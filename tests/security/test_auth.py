@@ -60,8 +60,9 @@ def test_logout_revokes_the_token(client, session):
 
 def test_api_tokens_shown_once_listed_without_secret_and_revocable(client, session):
     headers, _ = factories.auth(session, "bank_admin")
-    created = client.post("/api/v1/auth/api-tokens", json={"name": "core banking", "expires_in_days": 365},
-                          headers=headers)
+    created = client.post(
+        "/api/v1/auth/api-tokens", json={"name": "core banking", "expires_in_days": 365}, headers=headers
+    )
     assert created.status_code == 201
     body = created.get_json()
     api_headers = {"Authorization": f"Bearer {body['token']}"}
@@ -100,8 +101,9 @@ def test_passwords_are_scrypt_hashed(session):
 
 def test_bank_user_needs_an_existing_bank(session):
     with pytest.raises(Invalid) as err:
-        service.create_user(session, username="ghost", password=PASSWORD, role="bank_officer", bank_code="NOPE",
-                            actor=None, cost=1024)
+        service.create_user(
+            session, username="ghost", password=PASSWORD, role="bank_officer", bank_code="NOPE", actor=None, cost=1024
+        )
     assert "bank_code" in err.value.errors
 
 

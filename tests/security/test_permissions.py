@@ -73,15 +73,31 @@ def _request(client, session, world, builder, method, rule, role):
             return client.delete(f"/api/v1/auth/api-tokens/{world['foreign_token']}", headers=headers)
         case "new_officer" | "officer_elsewhere":
             bank = world["bank"] if builder == "new_officer" else world["elsewhere"]
-            return client.post("/api/v1/users", headers=headers, json={
-                "username": f"officer-{n}", "password": factories.PASSWORD, "role": "bank_officer",
-                "bank_code": bank.code})
+            return client.post(
+                "/api/v1/users",
+                headers=headers,
+                json={
+                    "username": f"officer-{n}",
+                    "password": factories.PASSWORD,
+                    "role": "bank_officer",
+                    "bank_code": bank.code,
+                },
+            )
         case "new_bank":
             return client.post("/api/v1/banks", headers=headers, json={"code": f"NB{n}", "name": "新银行"})
         case "new_firm":
-            return client.post("/api/v1/enterprises", headers=headers, json={
-                "uscc": factories.new_uscc(), "name": "宁波测试贸易有限公司", "region_code": "330203",
-                "industry_code": "F51", "established_on": "2015-06-01", "size_class": "micro"})
+            return client.post(
+                "/api/v1/enterprises",
+                headers=headers,
+                json={
+                    "uscc": factories.new_uscc(),
+                    "name": "宁波测试贸易有限公司",
+                    "region_code": "330203",
+                    "industry_code": "F51",
+                    "established_on": "2015-06-01",
+                    "size_class": "micro",
+                },
+            )
         case "own_firm":
             return client.get(f"/api/v1/enterprises/{firm.uscc}", headers=headers)
     raise AssertionError(builder)

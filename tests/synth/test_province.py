@@ -32,7 +32,9 @@ def test_deterministic_for_a_seed(small, tmp_path):
     again = write_province(generate(SynthParams.make(firms=300, months=36, seed=11, end_period=END)), tmp_path / "a")
     assert {k: v["sha256"] for k, v in again["files"].items()} == {k: v["sha256"] for k, v in manifest["files"].items()}
     other = write_province(generate(SynthParams.make(firms=300, months=36, seed=12, end_period=END)), tmp_path / "b")
-    assert other["files"]["tax/vat_declarations.csv"]["sha256"] != manifest["files"]["tax/vat_declarations.csv"]["sha256"]
+    assert (
+        other["files"]["tax/vat_declarations.csv"]["sha256"] != manifest["files"]["tax/vat_declarations.csv"]["sha256"]
+    )
 
 
 def _read(out, rel):
@@ -94,10 +96,16 @@ def test_corrections_are_later_versions(small):
     vat = province.tables["vat_declarations"]
     v2 = np.nonzero(vat["version"] == 2)[0]
     assert v2.size > 0
-    first = {(u, p): r for u, p, r, v in zip(vat["uscc"], vat["period"], vat["received_at"], vat["version"],
-                                             strict=True) if v == 1}
-    assert all(vat["received_at"][i] > first[(vat["uscc"][i], vat["period"][i])] for i in v2
-               if (vat["uscc"][i], vat["period"][i]) in first)
+    first = {
+        (u, p): r
+        for u, p, r, v in zip(vat["uscc"], vat["period"], vat["received_at"], vat["version"], strict=True)
+        if v == 1
+    }
+    assert all(
+        vat["received_at"][i] > first[(vat["uscc"][i], vat["period"][i])]
+        for i in v2
+        if (vat["uscc"][i], vat["period"][i]) in first
+    )
 
 
 def test_list_removals_arrive_as_later_versions(small):
@@ -148,7 +156,7 @@ def test_health_drives_default_but_not_perfectly(large):
     # A crude record-based score: late VAT filings in the 12 months before the loan.
     vat = large.tables["vat_declarations"]
     v1 = vat["version"] == 1
-    late = (vat["filed_on"][v1] > vat["due_date"][v1] + np.timedelta64(3, "D"))
+    late = vat["filed_on"][v1] > vat["due_date"][v1] + np.timedelta64(3, "D")
     idx = {c: i for i, c in enumerate(large.firms["uscc"])}
     firm_of = np.array([idx.get(c, -1) for c in vat["uscc"][v1]])
     period_idx = np.array([large.periods.index(p) if p in large.periods else -1 for p in vat["period"][v1]])
