@@ -67,6 +67,8 @@ class EnterpriseItem(MethodView):
         policy.require(principal, "enterprise.read", uscc=code)
         firm = service.get(db.session, code)
         if principal.uscc != code:  # anyone but the firm itself reading its data is on record
-            audit.record(db.session, actor=principal, action="enterprise.read", uscc=code, resource=f"enterprise/{code}")
+            audit.record(
+                db.session, actor=principal, action="enterprise.read", uscc=code, resource=f"enterprise/{code}"
+            )
             db.session.commit()
         return firm
