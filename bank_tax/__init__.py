@@ -39,10 +39,11 @@ def create_app(config: type[Config] = Config, instance_path: str | None = None, 
     _register_request_hooks(app)
 
     from bank_tax.banks.views import blp as banks_blp
+    from bank_tax.consent.views import blp as consent_blp
     from bank_tax.enterprises.views import blp as enterprises_blp
     from bank_tax.security.views import blp as security_blp
 
-    for blp in (security_blp, banks_blp, enterprises_blp):
+    for blp in (security_blp, banks_blp, enterprises_blp, consent_blp):
         api.register_blueprint(blp)
 
     from bank_tax.web import init_web

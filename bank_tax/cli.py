@@ -30,10 +30,11 @@ def db_downgrade(revision: str) -> None:
 def register_cli(app: Flask) -> None:
     """Attach every command group to the app."""
     from bank_tax.bench.cli import bench_cli
+    from bank_tax.consent.cli import consent_cli
     from bank_tax.demo import demo_cli
     from bank_tax.security.cli import audit_cli, users_cli
     from bank_tax.synth.cli import synth_command
 
-    for group in (db_cli, audit_cli, users_cli, demo_cli, bench_cli):
+    for group in (db_cli, audit_cli, users_cli, demo_cli, bench_cli, consent_cli):
         app.cli.add_command(group)
     app.cli.add_command(synth_command)

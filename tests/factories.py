@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 
+from bank_tax.banks import models as bank_models  # noqa: F401
 from bank_tax.banks import service as banks
 from bank_tax.enterprises import service as enterprises
 from bank_tax.enterprises import uscc
@@ -77,3 +78,40 @@ def auth(session, role: Role | str, **kw) -> tuple[dict, object]:
     """Headers with a bearer token for a new user of ``role``, and the user."""
     u = user(session, role, **kw)
     return {"Authorization": f"Bearer {token(session, u)}"}, u
+
+
+_KEY = None
+
+
+def consent(
+    session,
+    *,
+    uscc: str,
+    bank_code: str | None = None,
+    purpose: str = "underwriting",
+    categories=("tax",),
+    days: int = 180,
+    **kw,
+):
+    """A consent granted by the firm itself, signed with a test key."""
+    global _KEY
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from bank_tax.consent import service as consents
+    from bank_tax.db import utcnow
+    from bank_tax.security.roles import Principal
+
+    _KEY = _KEY or Ed25519PrivateKey.generate()
+    firm_user = Principal(0, f"firm-{uscc[-6:]}", Role.ENTERPRISE, uscc=uscc)
+    return consents.grant(
+        session,
+        uscc=uscc,
+        actor=firm_user,
+        key=_KEY,
+        purpose=purpose,
+        categories=list(categories),
+        bank_code=bank_code,
+        all_banks=bank_code is None,
+        expires_at=utcnow() + dt.timedelta(days=days),
+        **kw,
+    )

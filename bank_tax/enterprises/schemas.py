@@ -8,6 +8,7 @@ import marshmallow as ma
 from marshmallow import validate
 
 from bank_tax.api import Strict
+from bank_tax.categories import PURPOSES
 from bank_tax.enterprises import uscc as uscc_mod
 from bank_tax.enterprises.reference import SIZE_CLASSES, industry_problem
 from bank_tax.enterprises.uscc import PROVINCES
@@ -76,3 +77,13 @@ class EnterprisePublic(ma.Schema):
 class EnterpriseQuery(Strict):
     q = ma.fields.String(load_default=None, metadata={"description": "part of the name or USCC"})
     region_prefix = ma.fields.String(load_default=None, validate=validate.Regexp(r"^\d{2,6}$"))
+
+
+class PurposeQuery(Strict):
+    purpose = ma.fields.String(
+        load_default=None,
+        validate=validate.OneOf(list(PURPOSES)),
+        metadata={
+            "description": "banks: the purpose of the read, checked against the firm's consent (default underwriting)"
+        },
+    )

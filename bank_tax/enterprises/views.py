@@ -7,11 +7,12 @@ from flask import current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from bank_tax.consent.mask import require_firm_read
 from bank_tax.db import db
 from bank_tax.enterprises import service
-from bank_tax.enterprises.schemas import EnterpriseCreate, EnterprisePublic, EnterpriseQuery
+from bank_tax.enterprises.schemas import EnterpriseCreate, EnterprisePublic, EnterpriseQuery, PurposeQuery
 from bank_tax.enterprises.uscc import normalize
-from bank_tax.security import audit, policy
+from bank_tax.security import policy
 from bank_tax.security.auth import current_principal
 
 blp = Blueprint("enterprises", __name__, url_prefix="/api/v1/enterprises", description="The firm registry")
@@ -56,19 +57,22 @@ class Enterprises(MethodView):
 
 @blp.route("/<string:uscc>")
 class EnterpriseItem(MethodView):
+    @blp.arguments(PurposeQuery, location="query")
     @blp.response(200, EnterprisePublic)
     @blp.alt_response(401, description="not logged in")
-    @blp.alt_response(403, description="not this firm, nor staff")
+    @blp.alt_response(403, description="not this firm, nor staff, nor a bank with the firm's consent")
     @blp.alt_response(404, description="no such firm")
-    def get(self, uscc):
-        """One firm's registration: for the firm itself and staff."""
-        principal = current_principal()
+    def get(self, query, uscc):
+        """One firm's registration: for the firm itself, staff, and banks holding its consent (audited)."""
         code = normalize(uscc)
-        policy.require(principal, "enterprise.read", uscc=code)
+        require_firm_read(
+            db.session,
+            principal=current_principal(),
+            uscc=code,
+            purpose=query["purpose"],
+            categories=[],
+            resource=f"enterprise/{code}",
+        )
         firm = service.get(db.session, code)
-        if principal.uscc != code:  # anyone but the firm itself reading its data is on record
-            audit.record(
-                db.session, actor=principal, action="enterprise.read", uscc=code, resource=f"enterprise/{code}"
-            )
-            db.session.commit()
+        db.session.commit()  # the audit record of the read
         return firm

@@ -30,6 +30,21 @@ def _own_firm_or(*roles: Role) -> Rule:
     )
 
 
+def _firm_or_its_bank(*roles: Role) -> Rule:
+    """The firm's own users, users of the bank named in the context, or any of ``roles``."""
+    own_firm = _own_firm_or(*roles)
+    return lambda p, ctx: (
+        own_firm(p, ctx)
+        or (p is not None and p.is_bank and ctx.get("bank_code") is not None and p.bank_code == ctx.get("bank_code"))
+    )
+
+
+def _bank_users_of(*roles: Role) -> Rule:
+    """Users of the bank named in the context, or any of ``roles``."""
+    wanted = frozenset(roles)
+    return lambda p, ctx: p is not None and (p.role in wanted or (p.is_bank and p.bank_code == ctx.get("bank_code")))
+
+
 def _create_user(p: Principal | None, ctx: dict) -> bool:
     """Admins create anyone; a bank admin creates officers and admins of its own bank."""
     if p is None:
@@ -48,8 +63,16 @@ STAFF = (Role.OPERATOR, Role.ADMIN)
 POLICY: dict[str, Rule] = {
     # firm registry
     "enterprise.register": lambda p, _ctx: p is None or p.role in STAFF,  # self-registration or staff
-    "enterprise.read": _own_firm_or(*STAFF, Role.ANALYST),
     "enterprise.list": _roles(*STAFF, Role.ANALYST),
+    # consents: the firm grants and revokes; staff and the recipient bank may read
+    "consent.grant": _own_firm_or(),
+    "consent.revoke": _own_firm_or(),
+    "consent.read": _own_firm_or(*STAFF),
+    "consent.receipt": _firm_or_its_bank(*STAFF),
+    "consent.list_for_bank": _bank_users_of(*STAFF),
+    "access_log.read": _own_firm_or(*STAFF),
+    # firm data: the firm and staff directly; banks only through the consent mask (consent.mask)
+    "firmdata.read_direct": _own_firm_or(*STAFF, Role.ANALYST),
     # banks
     "bank.read": lambda p, _ctx: p is not None,
     "bank.manage": _roles(Role.ADMIN),

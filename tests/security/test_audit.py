@@ -111,7 +111,7 @@ def test_staff_reads_of_a_firm_are_audited_own_reads_are_not(client, session):
 
     def reads():
         return session.scalars(
-            sa.select(AuditEvent.actor).where(AuditEvent.uscc == firm.uscc, AuditEvent.action == "enterprise.read")
+            sa.select(AuditEvent.actor).where(AuditEvent.uscc == firm.uscc, AuditEvent.action == "firmdata.read")
         ).all()
 
     assert client.get(f"/api/v1/enterprises/{firm.uscc}", headers=own).status_code == 200

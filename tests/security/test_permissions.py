@@ -28,7 +28,25 @@ MATRIX = {
     ("POST", "/api/v1/banks"): ("new_bank", [401, 403, 403, 403, 403, 403, 403, 201]),
     ("POST", "/api/v1/enterprises"): ("new_firm", [422, 403, 403, 403, 403, 403, 201, 201]),
     ("GET", "/api/v1/enterprises"): ("plain", [401, 403, 403, 403, 403, 200, 200, 200]),
+    # the bank holds a post-loan-monitoring consent only: reading for underwriting (the default) is refused
     ("GET", "/api/v1/enterprises/<string:uscc>"): ("own_firm", [401, 200, 403, 403, 403, 200, 200, 200]),
+    ("POST", "/api/v1/enterprises/<string:uscc>/consents"): ("grant", [401, 201, 403, 403, 403, 403, 403, 403]),
+    ("GET", "/api/v1/enterprises/<string:uscc>/consents"): ("firm_path", [401, 200, 403, 403, 403, 403, 200, 200]),
+    ("GET", "/api/v1/enterprises/<string:uscc>/consents/<int:consent_id>"): (
+        "consent_path",
+        [401, 200, 403, 403, 403, 403, 200, 200],
+    ),
+    ("POST", "/api/v1/enterprises/<string:uscc>/consents/<int:consent_id>/revoke"): (
+        "consent_path",
+        [401, 200, 403, 403, 403, 403, 403, 403],
+    ),
+    ("GET", "/api/v1/enterprises/<string:uscc>/consents/<int:consent_id>/receipt"): (
+        "consent_path",
+        [401, 200, 403, 200, 200, 403, 200, 200],
+    ),
+    ("GET", "/api/v1/consents/public-key"): ("plain", [200] * 8),
+    ("GET", "/api/v1/banks/<string:bank>/consents"): ("bank_path", [401, 403, 403, 200, 200, 403, 200, 200]),
+    ("GET", "/api/v1/enterprises/<string:uscc>/access-log"): ("firm_path", [401, 200, 403, 403, 403, 403, 200, 200]),
 }
 # Bank admins may create users of their own bank only; anyone else's bank is refused.
 EXTRA = [("POST", "/api/v1/users", "officer_elsewhere", [401, 403, 403, 403, 403, 403, 403, 201])]
@@ -52,7 +70,15 @@ def world(session):
     }
     foreign = factories.user(session, "bank_admin", bank_code=elsewhere.code)
     _, foreign_token = service.issue_token(session, user=foreign, kind="api", ttl=dt.timedelta(days=1))
-    return {"firm": firm, "bank": bank, "elsewhere": elsewhere, "users": users, "foreign_token": foreign_token.id}
+    consent = factories.consent(session, uscc=firm.uscc, bank_code=bank.code, purpose="post_loan_monitoring")
+    return {
+        "firm": firm,
+        "bank": bank,
+        "elsewhere": elsewhere,
+        "users": users,
+        "foreign_token": foreign_token.id,
+        "consent": consent.id,
+    }
 
 
 def _request(client, session, world, builder, method, rule, role):
@@ -100,6 +126,21 @@ def _request(client, session, world, builder, method, rule, role):
             )
         case "own_firm":
             return client.get(f"/api/v1/enterprises/{firm.uscc}", headers=headers)
+        case "firm_path" | "consent_path" | "bank_path":
+            path = rule.replace("<string:uscc>", firm.uscc).replace("<int:consent_id>", str(world["consent"]))
+            path = path.replace("<string:bank>", world["bank"].code)
+            return client.open(path, method=method, headers=headers, json={} if method == "POST" else None)
+        case "grant":
+            return client.post(
+                f"/api/v1/enterprises/{firm.uscc}/consents",
+                headers=headers,
+                json={
+                    "bank_code": world["bank"].code,
+                    "purpose": "underwriting",
+                    "categories": ["tax"],
+                    "expires_at": (dt.datetime.now(dt.UTC) + dt.timedelta(days=30)).isoformat(),
+                },
+            )
     raise AssertionError(builder)
 
 

@@ -1,0 +1,1 @@
+"""Consents: grants, revocation, signed receipts, the consent mask, and "who saw my data"."""
