@@ -42,8 +42,9 @@ def create_app(config: type[Config] = Config, instance_path: str | None = None, 
     from bank_tax.consent.views import blp as consent_blp
     from bank_tax.enterprises.views import blp as enterprises_blp
     from bank_tax.security.views import blp as security_blp
+    from bank_tax.sources.views import blp as sources_blp
 
-    for blp in (security_blp, banks_blp, enterprises_blp, consent_blp):
+    for blp in (security_blp, banks_blp, enterprises_blp, consent_blp, sources_blp):
         api.register_blueprint(blp)
 
     from bank_tax.web import init_web

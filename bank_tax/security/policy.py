@@ -73,6 +73,12 @@ POLICY: dict[str, Rule] = {
     "access_log.read": _own_firm_or(*STAFF),
     # firm data: the firm and staff directly; banks only through the consent mask (consent.mask)
     "firmdata.read_direct": _own_firm_or(*STAFF, Role.ANALYST),
+    # agency data: operators ingest and resolve disputes; a firm disputes its own records
+    "ingest.write": _roles(*STAFF),
+    "ingest.read": _roles(*STAFF),
+    "dispute.open": _own_firm_or(),
+    "dispute.read": _own_firm_or(*STAFF),
+    "dispute.resolve": _roles(*STAFF),
     # banks
     "bank.read": lambda p, _ctx: p is not None,
     "bank.manage": _roles(Role.ADMIN),

@@ -5,11 +5,18 @@ admin. Each cell is the status the request must get.
 """
 
 import datetime as dt
+import io
 
 import pytest
+import sqlalchemy as sa
 
 from bank_tax.security import service
+from bank_tax.sources import ingest
+from bank_tax.sources import service as sources
+from bank_tax.sources.models import VatDeclaration
+from bank_tax.sources.specs import SOURCES
 from tests import factories
+from tests.sources.helpers import csv_bytes, si, vat
 
 ROLES = ["anon", "own_firm", "other_firm", "bank_officer", "bank_admin", "analyst", "operator", "admin"]
 
@@ -47,6 +54,18 @@ MATRIX = {
     ("GET", "/api/v1/consents/public-key"): ("plain", [200] * 8),
     ("GET", "/api/v1/banks/<string:bank>/consents"): ("bank_path", [401, 403, 403, 200, 200, 403, 200, 200]),
     ("GET", "/api/v1/enterprises/<string:uscc>/access-log"): ("firm_path", [401, 200, 403, 403, 403, 403, 200, 200]),
+    ("POST", "/api/v1/ingest/<string:source>"): ("upload", [401, 403, 403, 403, 403, 403, 201, 201]),
+    ("GET", "/api/v1/ingest/batches"): ("plain", [401, 403, 403, 403, 403, 403, 200, 200]),
+    ("GET", "/api/v1/ingest/batches/<int:batch_id>"): ("batch_path", [401, 403, 403, 403, 403, 403, 200, 200]),
+    ("GET", "/api/v1/ingest/erroneous-codes"): ("plain", [401, 403, 403, 403, 403, 403, 200, 200]),
+    ("GET", "/api/v1/enterprises/<string:uscc>/records/<string:source>"): (
+        "records",
+        [401, 200, 403, 403, 403, 200, 200, 200],
+    ),
+    ("POST", "/api/v1/enterprises/<string:uscc>/disputes"): ("dispute", [401, 201, 403, 403, 403, 403, 403, 403]),
+    ("GET", "/api/v1/enterprises/<string:uscc>/disputes"): ("firm_path", [401, 200, 403, 403, 403, 403, 200, 200]),
+    ("GET", "/api/v1/disputes"): ("plain", [401, 403, 403, 403, 403, 403, 200, 200]),
+    ("POST", "/api/v1/disputes/<int:dispute_id>/resolve"): ("resolve", [401, 403, 403, 403, 403, 403, 200, 200]),
 }
 # Bank admins may create users of their own bank only; anyone else's bank is refused.
 EXTRA = [("POST", "/api/v1/users", "officer_elsewhere", [401, 403, 403, 403, 403, 403, 403, 201])]
@@ -71,6 +90,36 @@ def world(session):
     foreign = factories.user(session, "bank_admin", bank_code=elsewhere.code)
     _, foreign_token = service.issue_token(session, user=foreign, kind="api", ttl=dt.timedelta(days=1))
     consent = factories.consent(session, uscc=firm.uscc, bank_code=bank.code, purpose="post_loan_monitoring")
+    batch, _ = ingest.ingest(
+        session,
+        source=SOURCES["vat_declarations"],
+        actor=None,
+        filename="v.csv",
+        data=csv_bytes(
+            "vat_declarations",
+            [
+                vat(firm.uscc),
+                vat(
+                    firm.uscc,
+                    period="2025-02",
+                    due_date="2025-03-15",
+                    filed_on="2025-03-10",
+                    received_at="2025-03-11T02:00:00+00:00",
+                ),
+            ],
+        ),
+    )
+    first, second = session.scalars(
+        sa.select(VatDeclaration.id).where(VatDeclaration.uscc == firm.uscc).order_by(VatDeclaration.id)
+    ).all()
+    dispute = sources.open_dispute(
+        session,
+        uscc=firm.uscc,
+        source=SOURCES["vat_declarations"],
+        record_id=first,
+        reason="wrong",
+        actor=service.principal_of(users["own_firm"]),
+    )
     return {
         "firm": firm,
         "bank": bank,
@@ -78,6 +127,9 @@ def world(session):
         "users": users,
         "foreign_token": foreign_token.id,
         "consent": consent.id,
+        "batch": batch.id,
+        "record": second,
+        "dispute": dispute.id,
     }
 
 
@@ -126,6 +178,29 @@ def _request(client, session, world, builder, method, rule, role):
             )
         case "own_firm":
             return client.get(f"/api/v1/enterprises/{firm.uscc}", headers=headers)
+        case "upload":
+            return client.post(
+                "/api/v1/ingest/social_insurance",
+                headers=headers,
+                content_type="multipart/form-data",
+                data={"file": (io.BytesIO(csv_bytes("social_insurance", [si(firm.uscc)])), "si.csv")},
+            )
+        case "batch_path":
+            return client.get(f"/api/v1/ingest/batches/{world['batch']}", headers=headers)
+        case "records":
+            return client.get(f"/api/v1/enterprises/{firm.uscc}/records/vat_declarations", headers=headers)
+        case "dispute":
+            return client.post(
+                f"/api/v1/enterprises/{firm.uscc}/disputes",
+                headers=headers,
+                json={"source": "vat_declarations", "record_id": world["record"], "reason": "销售额有误"},
+            )
+        case "resolve":
+            return client.post(
+                f"/api/v1/disputes/{world['dispute']}/resolve",
+                headers=headers,
+                json={"outcome": "upheld", "reply": "经核实无误"},
+            )
         case "firm_path" | "consent_path" | "bank_path":
             path = rule.replace("<string:uscc>", firm.uscc).replace("<int:consent_id>", str(world["consent"]))
             path = path.replace("<string:bank>", world["bank"].code)

@@ -1,0 +1,264 @@
+"""Reading agency records (as known at any time), the drop folder, and disputes (异议).
+
+Ingestion itself is :mod:`bank_tax.sources.ingest`; a dispute resolved as "corrected" goes through it
+too, as a one-row batch, so a correction lands exactly like an agency's own.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from bank_tax.db import utcnow
+from bank_tax.errors import Conflict, Invalid, NotFound
+from bank_tax.security import audit
+from bank_tax.security.roles import Principal
+from bank_tax.sources import ingest
+from bank_tax.sources.models import Dispute, IngestBatch, QuarantinedRow
+from bank_tax.sources.specs import SOURCES, Source
+
+
+def current_versions(source: Source, *, as_of: dt.datetime | None = None) -> sa.Select:
+    """A query for the latest version of every record as known at ``as_of`` (now when None).
+
+    Corrections are later versions with later ``received_at``: asking as of an earlier time gives the
+    version that was known then, and nothing received after it.
+    """
+    t = source.table.__table__
+    partition = [t.c[k] for k in source.key]
+    ranked = sa.select(t, sa.func.row_number().over(partition_by=partition, order_by=t.c.version.desc()).label("rn"))
+    if as_of is not None:
+        ranked = ranked.where(t.c.received_at <= as_of)
+    sub = ranked.subquery()
+    return sa.select(*[sub.c[c.name] for c in t.columns]).where(sub.c.rn == 1)
+
+
+def open_disputes(source: Source) -> sa.Select:
+    """Ids of this source's records under an open dispute (left out of features and flagged in reads)."""
+    return sa.select(Dispute.record_id).where(Dispute.source == source.name, Dispute.status == "open")
+
+
+def records(
+    session: Session,
+    *,
+    source: Source,
+    uscc: str,
+    as_of: dt.datetime | None = None,
+    since: dt.date | None = None,
+    limit: int = 500,
+) -> list[dict]:
+    """One firm's records of ``source`` as known at ``as_of``, newest business date first.
+
+    ``since`` cuts records whose business date (the consent window's field) is older.
+    """
+    q = current_versions(source, as_of=as_of).subquery()
+    stmt = sa.select(q).where(q.c.uscc == uscc)
+    if since is not None:
+        stmt = stmt.where(q.c[source.date_field] >= since)
+    stmt = stmt.order_by(q.c[source.date_field].desc(), q.c.id.desc()).limit(limit)
+    disputed = set(session.scalars(open_disputes(source)))
+    out = []
+    for row in session.execute(stmt).mappings():
+        data = {c: row[c] for c in source.columns if c not in ("uscc", "received_at", "version")}
+        out.append(
+            {
+                "id": row["id"],
+                "source": source.name,
+                "version": row["version"],
+                "received_at": row["received_at"],
+                "disputed": row["id"] in disputed,
+                "data": data,
+            }
+        )
+    return out
+
+
+def window_start(months: int, today: dt.date | None = None) -> dt.date:
+    """The first day of the month ``months`` months before ``today``'s month (a consent's data window)."""
+    today = today or utcnow().date()
+    m = today.year * 12 + today.month - 1 - months
+    return dt.date(m // 12, m % 12 + 1, 1)
+
+
+# ---- the drop folder ------------------------------------------------------------------------------------
+
+
+def scan_inbox(session_scope, inbox: Path, *, actor: Principal | None = None) -> list[dict]:
+    """Ingest every file waiting in ``inbox/SOURCE/``, each in its own transaction.
+
+    Each file moves to ``SOURCE/done/`` or ``SOURCE/failed/`` with ``<name>.report.json`` beside it.
+    ``session_scope`` is a context manager yielding a committing session (``db.scope``).
+    """
+    results = []
+    for name, source in SOURCES.items():
+        folder = inbox / name
+        if not folder.is_dir():
+            continue
+        for path in sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith(".")):
+            try:
+                with session_scope() as session:
+                    batch, new = ingest.ingest(
+                        session, source=source, data=path.read_bytes(), filename=path.name, actor=actor
+                    )
+                    result = {**ingest.report(session, batch), "new": new}
+                outcome = "done"
+            except Invalid as exc:
+                result, outcome = (
+                    {"source": name, "filename": path.name, "error": exc.message, "errors": exc.errors},
+                    "failed",
+                )
+            target = folder / outcome
+            target.mkdir(exist_ok=True)
+            shutil.move(str(path), target / path.name)
+            (target / f"{path.name}.report.json").write_text(
+                json.dumps(result, ensure_ascii=False, indent=2, default=str), encoding="utf-8"
+            )
+            results.append({"file": str(path.name), "source": name, "outcome": outcome})
+    return results
+
+
+# ---- disputes -------------------------------------------------------------------------------------------
+
+
+def _record(session: Session, source: Source, record_id: int) -> dict | None:
+    t = source.table.__table__
+    row = session.execute(sa.select(t).where(t.c.id == record_id)).mappings().first()
+    return dict(row) if row else None
+
+
+def open_dispute(
+    session: Session, *, uscc: str, source: Source, record_id: int, reason: str, actor: Principal
+) -> Dispute:
+    """A firm disputes one of its records; it is left out of features until resolved. Audited."""
+    rec = _record(session, source, record_id)
+    if rec is None or rec["uscc"] != uscc:
+        raise NotFound("No such record of this firm.")
+    if session.scalar(
+        sa.select(Dispute.id).where(
+            Dispute.source == source.name, Dispute.record_id == record_id, Dispute.status == "open"
+        )
+    ):
+        raise Conflict("This record is already under dispute. 该记录已在异议处理中。")
+    dispute = Dispute(uscc=uscc, source=source.name, record_id=record_id, reason=reason, opened_by=actor.username)
+    session.add(dispute)
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="dispute.open",
+        uscc=uscc,
+        resource=f"dispute/{dispute.id}",
+        details={"source": source.name, "record_id": record_id},
+    )
+    return dispute
+
+
+def _as_text(value, kind: str) -> str:
+    """A stored value back in the file format (so a correction is ingested like an agency row)."""
+    if value is None:
+        return ""
+    if kind in ("money", "signed_money"):
+        sign = "-" if value < 0 else ""
+        return f"{sign}{abs(value) // 100}.{abs(value) % 100:02d}"
+    if kind == "period":
+        return value.strftime("%Y-%m")
+    if kind == "bool":
+        return "1" if value else "0"
+    if kind == "time":
+        return value.astimezone(dt.UTC).isoformat()
+    if kind == "date":
+        return value.isoformat()
+    return str(value)
+
+
+def resolve_dispute(
+    session: Session, *, dispute_id: int, outcome: str, reply: str, correction: dict[str, str], actor: Principal
+) -> Dispute:
+    """Resolve as ``upheld`` (the record stands) or ``corrected`` (a new version from ``correction``). Audited."""
+    dispute = session.get(Dispute, dispute_id, with_for_update=True)
+    if dispute is None:
+        raise NotFound("No such dispute.")
+    if dispute.status != "open":
+        raise Conflict(f"The dispute is already {dispute.status}.")
+    source = SOURCES[dispute.source]
+    if outcome == "corrected":
+        if not correction:
+            raise Invalid("A correction needs the corrected fields.", {"correction": ["required when corrected"]})
+        unknown = sorted(set(correction) - set(source.columns) | (set(correction) & {"uscc", "version", "received_at"}))
+        if unknown:
+            raise Invalid("These fields cannot be corrected.", {"correction": unknown})
+        rec = _record(session, source, dispute.record_id)
+        kinds = {f.name: f.kind for f in source.fields}
+        row = {c: _as_text(rec.get(c), kinds[c]) for c in source.columns}
+        row.update(correction)
+        row["received_at"] = ""  # received now
+        if source.explicit_version:
+            latest = session.scalar(
+                sa.select(sa.func.max(source.table.__table__.c.version)).where(
+                    *[source.table.__table__.c[k] == rec[k] for k in source.key]
+                )
+            )
+            row["version"] = str(latest + 1)
+        buf = io.StringIO()
+        writer = csv.DictWriter(buf, source.columns, lineterminator="\n")
+        writer.writeheader()
+        writer.writerow(row)
+        batch, _ = ingest.ingest(
+            session,
+            source=source,
+            data=buf.getvalue().encode(),
+            filename=f"dispute-{dispute.id}-{utcnow():%Y%m%d%H%M%S%f}.csv",
+            actor=actor,
+        )
+        if batch.rejected:
+            problems = session.scalars(sa.select(QuarantinedRow).where(QuarantinedRow.batch_id == batch.id)).all()
+            raise Invalid("The correction is not valid.", {"correction": [f"{q.field}: {q.reason}" for q in problems]})
+        t = source.table.__table__
+        dispute.correction_id = session.scalar(sa.select(t.c.id).where(t.c.batch_id == batch.id))
+        if dispute.correction_id is None:
+            raise Invalid("The correction changes nothing.", {"correction": ["same content as the record"]})
+    dispute.status, dispute.reply = outcome, reply
+    dispute.resolved_by, dispute.resolved_at = actor.username, utcnow()
+    audit.record(
+        session,
+        actor=actor,
+        action=f"dispute.{outcome}",
+        uscc=dispute.uscc,
+        resource=f"dispute/{dispute.id}",
+        details={"correction_id": dispute.correction_id},
+    )
+    return dispute
+
+
+def erroneous_codes(session: Session, *, limit: int = 1000) -> list[dict]:
+    """The "erroneous codes" report (重错码): quarantined rows whose USCC failed, newest batch first."""
+    rows = session.execute(
+        sa.select(
+            QuarantinedRow.uscc_raw,
+            QuarantinedRow.reason,
+            QuarantinedRow.line,
+            IngestBatch.id,
+            IngestBatch.source,
+            IngestBatch.filename,
+        )
+        .join(IngestBatch, IngestBatch.id == QuarantinedRow.batch_id)
+        .where(QuarantinedRow.field == "uscc")
+        .order_by(IngestBatch.id.desc(), QuarantinedRow.line)
+        .limit(limit)
+    ).all()
+    return [
+        {"uscc": r[0], "reason": r[1], "line": r[2], "batch_id": r[3], "source": r[4], "filename": r[5]} for r in rows
+    ]
+
+
+def disputed_ids(session: Session, source: Source) -> np.ndarray:
+    """Record ids under an open dispute, as an array (the feature pipeline leaves them out)."""
+    return np.array(session.scalars(open_disputes(source)).all(), dtype=np.int64)
