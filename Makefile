@@ -50,7 +50,7 @@ lint: dev
 	$(BIN)/ruff check .
 
 bench: venv
-	$(BIN)/python -m bank_tax.bench
+	PG_OPTIONAL=1 tests/with-postgres.sh $(BIN)/python -m bank_tax.bench
 
 clean:
 	rm -rf $(VENV) instance bench-results.json *.egg-info

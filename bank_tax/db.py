@@ -83,6 +83,8 @@ def make_engine(url: str, **kwargs) -> Engine:
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA busy_timeout=30000")
+            cur.execute("PRAGMA synchronous=NORMAL")  # with WAL: durable at checkpoints, never corrupt
+            cur.execute("PRAGMA cache_size=-65536")  # 64 MiB of page cache for bulk batches
             cur.close()
 
         @event.listens_for(engine, "begin")
@@ -185,18 +187,54 @@ def dialect_name(session: Session) -> str:
     return session.get_bind().dialect.name
 
 
+def _day_text(days: np.ndarray) -> np.ndarray:
+    """ISO day strings for datetime64[D] values (NaT → ''), formatted once per distinct day and gathered."""
+    valid = ~np.isnat(days)
+    if not valid.any():
+        return np.full(days.shape[0], "", dtype="U10")
+    n = days.astype(np.int64)
+    lo, hi = n[valid].min(), n[valid].max()
+    table = np.arange(lo, hi + 1).astype("datetime64[D]").astype("U10")
+    return np.where(valid, table[np.clip(n - lo, 0, hi - lo)], "")
+
+
+_CLOCK = None
+
+
+def _clock() -> np.ndarray:
+    """'HH:MM:SS' for every second of a day."""
+    global _CLOCK
+    if _CLOCK is None:
+        s = np.arange(86400)
+        _CLOCK = np.array([f"{h:02d}:{m:02d}:{x:02d}" for h, m, x in zip(s // 3600, s // 60 % 60, s % 60, strict=True)])
+    return _CLOCK
+
+
+def _time_text(ts: np.ndarray) -> np.ndarray:
+    """'YYYY-MM-DD HH:MM:SS.ffffff' (SQLAlchemy's SQLite storage format) for datetime64[us], by gathers."""
+    us = ts.astype(np.int64)
+    day = np.floor_divide(us, 86_400_000_000)
+    within = us - day * 86_400_000_000
+    text = np.char.add(np.char.add(_day_text(day.astype("datetime64[D]")), " "), _clock()[within // 1_000_000])
+    frac = within % 1_000_000
+    if (frac == 0).all():
+        return np.char.add(text, ".000000")
+    return np.char.add(np.char.add(text, "."), np.char.zfill(frac.astype(str), 6))
+
+
 def _column_values(values, sql_type, dialect: str) -> list:
     """One column as a list of plain Python values the driver stores without adapters."""
     arr = np.asarray(values)
     if isinstance(sql_type, UTCDateTime):
         ts = arr.astype("datetime64[us]")
-        text = np.char.replace(np.datetime_as_string(ts, unit="us"), "T", " ")
+        nat = np.isnat(ts)
+        text = _time_text(np.where(nat, np.datetime64(0, "us"), ts))
         if dialect == "postgresql":
             text = np.char.add(text, "+00")
-        return np.where(np.isnat(ts), None, text).tolist()
+        return np.where(nat, None, text).tolist()
     if isinstance(sql_type, sa.Date):
         days = arr.astype("datetime64[D]")
-        return np.where(np.isnat(days), None, days.astype(str)).tolist()
+        return np.where(np.isnat(days), None, _day_text(days)).tolist()
     if isinstance(sql_type, sa.Boolean):
         return arr.astype(bool).tolist() if dialect == "postgresql" else arr.astype(np.int64).tolist()
     if arr.dtype == object:
@@ -215,10 +253,15 @@ def bulk_insert(session: Session, table: sa.Table, data: dict) -> int:
         return 0
     conn = session.connection()
     dialect = conn.dialect.name
+    compiled = None
+    if dialect != "postgresql":
+        # SQLAlchemy writes the statement (quoting, placeholders); the driver's executemany runs it.
+        compiled = sa.insert(table).values({c: sa.bindparam(c) for c in columns}).compile(dialect=conn.dialect)
+        columns = list(compiled.positiontup)
     cols = [_column_values(data[c], table.c[c].type, dialect) for c in columns]
     rows = list(zip(*cols, strict=True))
     dbapi = conn.connection.driver_connection
-    if dialect == "postgresql":
+    if compiled is None:
         from psycopg import sql
 
         copy_sql = sql.SQL("COPY {} ({}) FROM STDIN").format(
@@ -228,11 +271,6 @@ def bulk_insert(session: Session, table: sa.Table, data: dict) -> int:
             for row in rows:
                 copy.write_row(row)
         return len(rows)
-    # SQLAlchemy writes the statement (quoting, placeholders); the driver's executemany runs it.
-    compiled = sa.insert(table).values({c: sa.bindparam(c) for c in columns}).compile(dialect=conn.dialect)
-    order = [columns.index(name) for name in compiled.positiontup]
-    if order != list(range(len(columns))):
-        rows = [tuple(row[i] for i in order) for row in rows]
     cur = dbapi.cursor()
     try:
         cur.executemany(compiled.string, rows)

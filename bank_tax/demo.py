@@ -1,8 +1,9 @@
 """``flask --app app demo``: load the synthetic demo province into an empty database.
 
-Stages that exist so far: banks, the firm registry, demo users (their passwords are generated once into
-``instance/demo-logins.txt`` and printed). Later issues add ingestion, consents, loans and scoring here,
-each through the same real paths that production data takes.
+Stages that exist so far: banks, the firm registry, every agency file through the real ingestion path
+(quarantine reports included), a realistic mix of consents granted through the consent service, and
+demo users (their passwords are generated once into ``instance/demo-logins.txt`` and printed). Later
+issues add loans and scoring here, each through the same paths production data takes.
 """
 
 from __future__ import annotations
@@ -13,17 +14,24 @@ import secrets
 from pathlib import Path
 
 import click
+import numpy as np
 import sqlalchemy as sa
 from flask import current_app
 from flask.cli import AppGroup
 
 from bank_tax.banks import service as banks
-from bank_tax.db import db
+from bank_tax.categories import CATEGORIES
+from bank_tax.consent import receipts
+from bank_tax.consent import service as consents
+from bank_tax.consent.models import Consent
+from bank_tax.db import db, utcnow
 from bank_tax.enterprises import service as enterprises
 from bank_tax.enterprises.models import Enterprise
 from bank_tax.enterprises.uscc import UsccError, validate
 from bank_tax.security import service as security
-from bank_tax.security.roles import Role
+from bank_tax.security.roles import Principal, Role
+from bank_tax.sources import ingest
+from bank_tax.sources.specs import SOURCES
 
 demo_cli = AppGroup("demo", help="The synthetic demo province.")
 
@@ -36,7 +44,68 @@ def _demo_password() -> str:
     return f"Demo-{secrets.token_urlsafe(8)}-{secrets.randbelow(90) + 10}"  # letters and digits, always
 
 
-def load(session, out_dir: Path) -> list[tuple[str, str, str]]:
+AGENCY_FILES = {
+    "vat_declarations": "tax/vat_declarations.csv",
+    "cit_annual": "tax/cit_annual.csv",
+    "credit_grades": "tax/credit_grades.csv",
+    "tax_arrears": "tax/arrears.csv",
+    "social_insurance": "social_insurance/monthly.csv",
+    "housing_fund": "housing_fund/monthly.csv",
+    "utilities": "utilities/monthly.jsonl",
+    "public_credit": "public_credit/list_entries.csv",
+}
+
+
+def grant_consents(session, firms: list[str], bank_codes: list[str], seed: int) -> tuple[int, int]:
+    """A realistic mix, granted through the consent service as each firm would: most firms consent to one
+    or two banks for underwriting (tax always, other categories often), many also to all banks for
+    pre-screening, some to nobody, and a few revoke one later."""
+    rng = np.random.default_rng(seed)
+    key = receipts.platform_key()
+    now = utcnow()
+    granted = revoked = 0
+    for uscc in firms:
+        if rng.random() < 0.15:
+            continue  # this firm shares nothing
+        firm = Principal(0, f"firm-{uscc[-6:].lower()}", Role.ENTERPRISE, uscc=uscc)
+        extra = [c for c in CATEGORIES[1:] if rng.random() < 0.6]
+        expires = now + dt.timedelta(days=int(rng.integers(150, 360)))
+        made = []
+        if rng.random() < 0.45:
+            made.append(
+                consents.grant(
+                    session,
+                    uscc=uscc,
+                    actor=firm,
+                    key=key,
+                    purpose="pre_screen",
+                    all_banks=True,
+                    categories=["tax", *extra],
+                    expires_at=expires,
+                )
+            )
+        for bank in rng.choice(bank_codes, 1 if rng.random() < 0.7 else 2, replace=False):
+            made.append(
+                consents.grant(
+                    session,
+                    uscc=uscc,
+                    actor=firm,
+                    key=key,
+                    purpose="underwriting",
+                    bank_code=str(bank),
+                    categories=["tax", *extra],
+                    expires_at=expires,
+                    data_window_months=int(rng.choice([12, 24, 36])),
+                )
+            )
+        granted += len(made)
+        if rng.random() < 0.08:
+            consents.revoke(session, uscc=uscc, consent_id=made[-1].id, actor=firm, reason="改选其他银行")
+            revoked += 1
+    return granted, revoked
+
+
+def load(session, out_dir: Path, seed: int = 0) -> list[tuple[str, str, str]]:
     """Load the province written in ``out_dir`` and create demo users; return (role, username, password).
 
     Registry rows whose USCC fails validation are not registered; they are counted and reported here
@@ -60,6 +129,14 @@ def load(session, out_dir: Path) -> list[tuple[str, str, str]]:
     click.echo(f"registry: {inserted} firms registered, {len(rejected)} rows refused for an invalid USCC")
     for code, check in rejected:
         click.echo(f"  refused {code}: {check}")
+    for source, rel in AGENCY_FILES.items():
+        batch, _ = ingest.ingest(
+            session, source=SOURCES[source], data=(out_dir / rel).read_bytes(), filename=rel, actor=None
+        )
+        c = ingest.counts(batch)
+        click.echo(f"ingested {rel}: " + " ".join(f"{k}={v}" for k, v in c.items()))
+    granted, revoked = grant_consents(session, [r["uscc"] for r in firm_rows], [r["code"] for r in bank_rows], seed)
+    click.echo(f"consents: {granted} granted, {revoked} of them revoked")
 
     cost = current_app.config.get("PASSWORD_HASH_N", 2**15)
     logins = []
@@ -76,7 +153,10 @@ def load(session, out_dir: Path) -> list[tuple[str, str, str]]:
         code = row["code"].lower()
         user(Role.BANK_ADMIN, f"{code}-admin", bank_code=row["code"])
         user(Role.BANK_OFFICER, f"{code}-officer", bank_code=row["code"])
-    for firm in session.scalars(sa.select(Enterprise).order_by(Enterprise.uscc).limit(3)):
+    consenting = sa.select(Consent.uscc).where(Consent.status == "active").distinct()
+    for firm in session.scalars(
+        sa.select(Enterprise).where(Enterprise.uscc.in_(consenting)).order_by(Enterprise.uscc).limit(3)
+    ):
         user(Role.ENTERPRISE, f"firm-{firm.uscc[-6:].lower()}", uscc=firm.uscc, display_name=firm.name)
     return logins
 
@@ -97,7 +177,7 @@ def demo_load(if_empty: bool) -> None:
         out_dir = Path(current_app.instance_path) / "demo"
         params = SynthParams.make(firms=cfg["DEMO_FIRMS"], months=cfg["DEMO_MONTHS"], seed=cfg["DEMO_SEED"])
         write_province(generate(params, progress=True), out_dir, progress=True)
-        logins = load(session, out_dir)
+        logins = load(session, out_dir, seed=cfg["DEMO_SEED"])
     path = _logins_file()
     path.write_text("".join(f"{role}\t{name}\t{pw}\n" for role, name, pw in logins), encoding="utf-8")
     path.chmod(0o600)

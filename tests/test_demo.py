@@ -5,7 +5,10 @@ import re
 import sqlalchemy as sa
 
 from bank_tax.banks.models import Bank
+from bank_tax.consent.models import Consent
 from bank_tax.enterprises.models import Enterprise
+from bank_tax.sources.models import IngestBatch, VatDeclaration
+from bank_tax.sources.specs import SOURCES
 
 
 def test_demo_load_then_login(app, session, client):
@@ -15,6 +18,17 @@ def test_demo_load_then_login(app, session, client):
     firms = session.scalar(sa.select(sa.func.count()).select_from(Enterprise))
     assert firms == app.config["DEMO_FIRMS"]
     assert session.scalar(sa.select(sa.func.count()).select_from(Bank)) >= 3
+    # every agency file went through ingestion, faults quarantined
+    sources = set(session.scalars(sa.select(IngestBatch.source)))
+    assert sources == set(SOURCES)
+    assert session.scalar(sa.select(sa.func.sum(IngestBatch.rejected))) > 0
+    assert session.scalar(sa.select(sa.func.count()).select_from(VatDeclaration)) > firms * 12
+    # a realistic mix of consents: most firms, not all; some revoked; some to all banks
+    statuses = dict(session.execute(sa.select(Consent.status, sa.func.count()).group_by(Consent.status)).all())
+    assert statuses["active"] > 0 and statuses.get("revoked", 0) > 0
+    consenting = session.scalar(sa.select(sa.func.count(sa.distinct(Consent.uscc))))
+    assert 0.6 * firms < consenting < 0.95 * firms
+    assert session.scalar(sa.select(sa.func.count()).select_from(Consent).where(Consent.all_banks)) > 0
     logins = dict(re.findall(r"^\s+admin\s+(\S+)\s+(\S+)$", result.output, re.M))
     assert "admin" in logins
     resp = client.post("/api/v1/auth/token", json={"username": "admin", "password": logins["admin"]})

@@ -10,6 +10,8 @@ from pathlib import Path
 
 from bank_tax.bench import cases  # noqa: F401  (registers the cases)
 from bank_tax.bench.harness import CASES, run
+from bank_tax.consent import bench as consent_bench  # noqa: F401
+from bank_tax.sources import bench as sources_bench  # noqa: F401
 
 
 def main(argv: list[str] | None = None) -> int:

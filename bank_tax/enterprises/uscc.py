@@ -173,8 +173,10 @@ def check_many(codes: np.ndarray) -> np.ndarray:
     if n == 0:
         return np.zeros(0, dtype=bool)
     ok = np.char.str_len(codes) == 18
-    raw = np.char.encode(np.where(ok, codes, "0" * 18), "ascii", errors="replace").astype("S18")
-    mat = np.frombuffer(raw.tobytes(), dtype=np.uint8).reshape(n, 18).astype(np.int64)
+    fixed = np.where(ok, codes, "0" * 18).astype("<U18")
+    mat = fixed.view(np.uint32).reshape(n, 18).astype(np.int64)  # code points, no encoding pass
+    ok &= (mat < 128).all(axis=1)
+    mat = np.where(mat < 128, mat, 0)
     vals = _LUT[mat]
     ok &= (vals >= 0).all(axis=1)
     valid_pairs = np.array([a + t for a, types in AUTHORITIES.items() for t in types])

@@ -32,13 +32,10 @@ class Field:
     extra: dict = field(default_factory=dict)
 
 
-def _blank(col: np.ndarray) -> np.ndarray:
-    return np.char.str_len(np.char.strip(col)) == 0
-
-
 def parse_uscc(col: np.ndarray, f: Field):
-    """Normalise (strip, upper-case) and check both check digits; name the failing check per row."""
-    codes = np.char.upper(np.char.strip(col))
+    """Check both check digits on the column as sent; rows that fail are normalised (case, spaces,
+    full-width) and checked again one by one, so a clean column costs no string pass."""
+    codes = col.astype("U18") if col.dtype.itemsize // 4 <= 18 else col.copy()
     ok = uscc_mod.check_many(codes)
     reasons = np.full(col.shape[0], "", dtype=object)
     for i in np.nonzero(~ok)[0]:  # only the bad rows, which are few
@@ -51,22 +48,70 @@ def parse_uscc(col: np.ndarray, f: Field):
     return codes.astype("U18"), ~ok, reasons
 
 
+def _codes(col: np.ndarray, width: int) -> tuple[np.ndarray, np.ndarray]:
+    """Fixed-width text as a (rows × width) matrix of character codes, and which rows had that width.
+
+    Shorter values end in NUL codes (never digits), so only a column wider than ``width`` needs the
+    (slow) length check.
+    """
+    n = col.shape[0]
+    if col.dtype.itemsize // 4 > width:
+        fits = np.char.str_len(col) == width
+        col = np.where(fits, col, "")
+    else:
+        fits = np.ones(n, dtype=bool)
+    fixed = col.astype(f"<U{width}")
+    m = fixed.view(np.uint32).reshape(n, width).astype(np.int64)
+    fits &= m[:, -1] != 0
+    return m, fits
+
+
+def _retry_stripped(col: np.ndarray, ok: np.ndarray, parse) -> None:
+    """Rows that failed because of surrounding spaces get a second, row-by-row chance (rare)."""
+    for i in np.nonzero(~ok)[0]:
+        text = str(col[i])
+        if text != text.strip() and text.strip():
+            parse(i, text.strip())
+
+
+def _number(m: np.ndarray, start: int, stop: int) -> tuple[np.ndarray, np.ndarray]:
+    """Digits ``m[:, start:stop]`` as integers, and whether they were all digits."""
+    d = m[:, start:stop] - 48
+    ok = ((d >= 0) & (d <= 9)).all(axis=1)
+    return (np.clip(d, 0, 9) * (10 ** np.arange(stop - start - 1, -1, -1))).sum(axis=1), ok
+
+
+def _ymd(m: np.ndarray, fits: np.ndarray, with_day: bool = True):
+    """Parse ``YYYY-MM[-DD]`` at the start of a code matrix into days, validating the calendar."""
+    y, oky = _number(m, 0, 4)
+    mo, okm = _number(m, 5, 7)
+    ok = fits & oky & okm & (m[:, 4] == 45) & (mo >= 1) & (mo <= 12) & (y >= 1900) & (y <= 2100)
+    month = ((np.where(ok, y, 2000) - 1970) * 12 + np.where(ok, mo, 1) - 1).astype("datetime64[M]")
+    first = month.astype("datetime64[D]")
+    if not with_day:
+        return first, ok
+    d, okd = _number(m, 8, 10)
+    length = ((month + 1).astype("datetime64[D]") - first).astype(np.int64)
+    ok &= okd & (m[:, 7] == 45) & (d >= 1) & (d <= length)
+    return first + np.where(ok, d - 1, 0).astype("timedelta64[D]"), ok
+
+
 def parse_period(col: np.ndarray, f: Field):
     """``YYYY-MM`` → first day of the month (datetime64[D])."""
-    s = np.char.strip(col)
-    shape_ok = (np.char.str_len(s) == 7) & (np.char.find(s, "-") == 4)
-    year = np.char.partition(s, "-")[:, 0]
-    month = np.char.partition(s, "-")[:, 2]
-    digits = np.char.isdigit(year) & np.char.isdigit(month) & shape_ok
-    y = np.where(digits, year, "0").astype(np.int64)
-    m = np.where(digits, month, "0").astype(np.int64)
-    ok = digits & (m >= 1) & (m <= 12) & (y >= 1990) & (y <= 2100)
-    months = ((np.where(ok, y, 2000) - 1970) * 12 + np.where(ok, m, 1) - 1).astype("datetime64[M]")
-    return months.astype("datetime64[D]"), ~ok, "期间应为 YYYY-MM / period must be YYYY-MM with a month 01–12"
+    m, fits = _codes(col, 7)
+    days, ok = _ymd(m, fits, with_day=False)
+    ok &= days >= np.datetime64("1990-01-01")
+
+    def again(i, text):
+        d, good = parse_period(np.array([text]), f)[:2]
+        days[i], ok[i] = d[0], not good[0]
+
+    _retry_stripped(col, ok, again)
+    return days, ~ok, "期间应为 YYYY-MM / period must be YYYY-MM with a month 01–12"
 
 
 def _numbers(col: np.ndarray):
-    s = np.char.strip(col)
+    s = col  # numpy's text-to-float conversion skips surrounding spaces itself
     try:
         return s.astype(np.float64), np.zeros(col.shape[0], dtype=bool)
     except ValueError:
@@ -82,8 +127,7 @@ def _numbers(col: np.ndarray):
 
 def parse_money(col: np.ndarray, f: Field):
     """元 with at most two decimals → integer 分; negative refused unless the kind is ``signed_money``."""
-    blank = _blank(col)
-    x, bad = _numbers(np.where(blank, "0", col))
+    x, bad = _numbers(col)
     fen = np.round(x * 100)
     bad |= ~np.isfinite(x) | (np.abs(fen - x * 100) > 1e-3) | (np.abs(fen) > 9e15)
     reason = np.where(bad, "金额格式错误（元，最多两位小数）/ amount must be yuan with at most 2 decimals", "")
@@ -96,8 +140,7 @@ def parse_money(col: np.ndarray, f: Field):
 
 def parse_int(col: np.ndarray, f: Field):
     """A whole number, within ``bounds`` when given (default: not negative)."""
-    blank = _blank(col)
-    x, bad = _numbers(np.where(blank, "0", col))
+    x, bad = _numbers(col)
     bad |= ~np.isfinite(x) | (x != np.round(x))
     lo, hi = f.bounds or (0, 9e15)
     out_of = ~bad & ((x < lo) | (x > hi))
@@ -109,49 +152,50 @@ def parse_int(col: np.ndarray, f: Field):
 
 def parse_decimal(col: np.ndarray, f: Field):
     """A number within ``bounds``."""
-    blank = _blank(col)
-    x, bad = _numbers(np.where(blank, "0", col))
+    x, bad = _numbers(col)
     lo, hi = f.bounds or (-9e15, 9e15)
     bad |= ~np.isfinite(x) | (x < lo) | (x > hi)
     return np.where(bad, 0.0, x), bad, f"应为 {lo:g}–{hi:g} 之间的数 / must be a number within {lo:g}–{hi:g}"
 
 
 def parse_date(col: np.ndarray, f: Field):
-    """``YYYY-MM-DD`` (empty → NaT where allowed)."""
-    s = np.char.strip(col)
-    try:
-        days = s.astype("datetime64[D]")
-        bad = np.zeros(col.shape[0], dtype=bool)
-    except ValueError:
-        days = np.full(col.shape[0], np.datetime64("NaT"), dtype="datetime64[D]")
-        bad = np.zeros(col.shape[0], dtype=bool)
-        for i, v in enumerate(s.tolist()):
-            try:
-                days[i] = np.datetime64(dt.date.fromisoformat(v)) if v else np.datetime64("NaT")
-            except ValueError:
-                bad[i] = True
-    bad |= (np.char.str_len(s) > 0) & (np.char.str_len(s) != 10)
-    bad |= ~np.isnat(days) & ((days < np.datetime64("1949-10-01")) | (days > np.datetime64("2100-12-31")))
-    return days, bad, "日期应为 YYYY-MM-DD / date must be YYYY-MM-DD"
+    """``YYYY-MM-DD`` (empty → NaT where allowed), checked against the calendar."""
+    m, fits = _codes(col, 10)
+    days, ok = _ymd(m, fits)
+    ok &= days >= np.datetime64("1949-10-01")
+    days = np.where(ok, days, np.datetime64("NaT"))
+
+    def again(i, text):
+        d, bad = parse_date(np.array([text]), f)[:2]
+        days[i], ok[i] = d[0], not bad[0]
+
+    _retry_stripped(col, ok, again)
+    return days, ~ok, "日期应为 YYYY-MM-DD / date must be a real YYYY-MM-DD"
 
 
 def parse_time(col: np.ndarray, f: Field):
-    """ISO-8601 with a zone (``Z`` or ``±HH:MM``) → datetime64[us] in UTC."""
-    s = np.char.strip(col)
-    utc = np.char.endswith(s, "+00:00") | np.char.endswith(s, "Z")
-    core = np.where(np.char.endswith(s, "Z"), np.char.rstrip(s, "Z"), np.char.replace(s, "+00:00", ""))
-    out = np.full(col.shape[0], np.datetime64("NaT"), dtype="datetime64[us]")
+    """ISO-8601 with a zone (``Z`` or ``±HH:MM``) → datetime64[us] in UTC.
+
+    The usual ``YYYY-MM-DDTHH:MM:SS+00:00`` is parsed column-wise; anything else row by row.
+    """
+    s = col
+    m, fits = _codes(s, 25)
+    days, ok = _ymd(m, fits)
+    hh, okh = _number(m, 11, 13)
+    mi, okmi = _number(m, 14, 16)
+    ss, oks = _number(m, 17, 19)
+    tail = (m[:, 19:25] == np.array([ord(c) for c in "+00:00"])).all(axis=1)
+    ok &= okh & okmi & oks & tail & (m[:, 10] == 84) & (m[:, 13] == 58) & (m[:, 16] == 58)
+    ok &= (hh < 24) & (mi < 60) & (ss < 60)
+    secs = (hh * 3600 + mi * 60 + ss).astype("timedelta64[s]")
+    out = np.where(ok, days.astype("datetime64[us]") + secs, np.datetime64("NaT", "us"))
     bad = np.zeros(col.shape[0], dtype=bool)
-    if utc.all():
-        try:
-            return core.astype("datetime64[us]"), bad, ""
-        except ValueError:
-            pass
-    for i, v in enumerate(s.tolist()):
-        if not v:
+    for i in np.nonzero(~ok)[0]:  # other forms (fractions, Z, offsets, spaces): few
+        text = str(s[i]).strip()
+        if not text:
             continue
         try:
-            t = dt.datetime.fromisoformat(v)
+            t = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
             if t.tzinfo is None:
                 raise ValueError
             out[i] = np.datetime64(t.astimezone(dt.UTC).replace(tzinfo=None), "us")
@@ -205,8 +249,13 @@ PARSERS = {
 
 def parse_column(col: np.ndarray, f: Field):
     """Parse one column; empty values are an error when required, else NULL (NaT / 0 / '')."""
-    blank = _blank(col)
-    values, bad, reason = PARSERS[f.kind](col, f)
+    blank = col == ""
+    values, bad, reason = PARSERS[f.kind](
+        np.where(blank, "0", col) if f.kind in ("money", "signed_money", "int", "year", "decimal") else col, f
+    )
+    suspicious = np.nonzero(bad & ~blank)[0]
+    if suspicious.size:  # only spaces counts as empty too (checked on the few failing rows only)
+        blank[suspicious] |= np.char.str_len(np.char.strip(col[suspicious])) == 0
     if f.required:
         reason = np.where(blank, "必填字段为空 / required field is empty", reason)
         bad = bad | blank

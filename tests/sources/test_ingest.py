@@ -230,3 +230,47 @@ def test_injected_failure_mid_batch_leaves_nothing(committing_app, monkeypatch):
             report, new = run(s, "vat_declarations", data)
         assert new and (report["inserted"], report["rejected"]) == (7, 1)
         assert (count(VatDeclaration), count(IngestBatch), count(QuarantinedRow)) == (7, 1, 1)
+
+
+def test_formats_document_names_every_source_and_column():
+    from pathlib import Path
+
+    import bank_tax.sources
+
+    text = (Path(bank_tax.sources.__file__).parent / "FORMATS.md").read_text(encoding="utf-8")
+    for name, spec in SOURCES.items():
+        assert f"`{name}`" in text
+        for column in spec.columns:
+            assert column in text, f"{name}.{column} is not documented"
+
+
+def test_keys_of_different_widths_never_collide(session, firm):
+    """A stored key longer than any in the new batch must not be cut to match a shorter one."""
+    row = {
+        "entry_id": "PC100",
+        "uscc": firm,
+        "list_type": "admin_penalty",
+        "reason": "x",
+        "authority": "y",
+        "listed_on": "2025-01-10",
+        "removed_on": "",
+        "received_at": "2025-01-11T02:00:00+00:00",
+    }
+    run(session, "public_credit", csv_bytes("public_credit", [{**row, "entry_id": "PC1000"}]))
+    report, _ = run(session, "public_credit", csv_bytes("public_credit", [row]))
+    assert (report["inserted"], report["corrected"], report["duplicate"]) == (1, 0, 0)
+
+
+def test_spaces_and_case_are_forgiven(session, firm):
+    report, _ = run(
+        session,
+        "vat_declarations",
+        csv_bytes(
+            "vat_declarations",
+            [vat(f" {firm.lower()} ", period=" 2025-03", filed_on="2025-04-10 ", received_at=" 2025-04-11T02:00:00Z")],
+        ),
+    )
+    assert report["inserted"] == 1, report["rejections"]
+    [rec] = service.records(session, source=VAT, uscc=firm)
+    assert rec["data"]["period"] == dt.date(2025, 3, 1) and rec["data"]["filed_on"] == dt.date(2025, 4, 10)
+    assert rec["received_at"] == dt.datetime(2025, 4, 11, 2, tzinfo=dt.UTC)
