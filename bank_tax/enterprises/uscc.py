@@ -151,40 +151,45 @@ def make(*, division: str, body8: str, authority: str = "9", entity_type: str = 
 
 # ---- vectorised checks for batches -------------------------------------------------------------
 
-_LUT = np.full(256, -1, dtype=np.int64)
+_LUT = np.full(128, -1, dtype=np.int64)
 for _ch, _v in VALUE.items():
     _LUT[ord(_ch)] = _v
-_ORG_LUT = np.full(256, -1, dtype=np.int64)
-for _i in range(36):
-    _ORG_LUT[ord("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"[_i])] = _i
+_ORG_LUT = np.full(128, -1, dtype=np.int64)
+for _i, _ch in enumerate("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"):
+    _ORG_LUT[ord(_ch)] = _i
+_PAIR_OK = np.zeros((128, 128), dtype=bool)
+for _a, _types in AUTHORITIES.items():
+    for _t in _types:
+        _PAIR_OK[ord(_a), ord(_t)] = True
+_PROVINCE_OK = np.zeros(100, dtype=bool)
+_PROVINCE_OK[[int(p) for p in PROVINCES]] = True
 _W17 = np.array(WEIGHTS, dtype=np.int64)
 _W8 = np.array(ORG_WEIGHTS, dtype=np.int64)
-_ORG_CHECK = np.frombuffer(b"0123456789X0", dtype=np.uint8)  # index 11 - sum % 11 (1..11)
+_ORG_CHECK = np.frombuffer(b"0123456789X0", dtype=np.uint8).astype(np.int64)  # index 11 - sum % 11 (1..11)
 
 
 def check_many(codes: np.ndarray) -> np.ndarray:
     """Validate many already-normalised codes at once; return a boolean array (True = valid).
 
     Performs the same checks as :func:`validate` (length, charset, authority/type, division, both check
-    digits) over a fixed-width byte matrix, without a Python loop per code.
+    digits) over a matrix of character codes with lookup tables, without a Python loop per code.
     """
     codes = np.asarray(codes, dtype="U")
     n = codes.shape[0]
     if n == 0:
         return np.zeros(0, dtype=bool)
-    ok = np.char.str_len(codes) == 18
-    fixed = np.where(ok, codes, "0" * 18).astype("<U18")
-    mat = fixed.view(np.uint32).reshape(n, 18).astype(np.int64)  # code points, no encoding pass
-    ok &= (mat < 128).all(axis=1)
+    raw = codes.astype("<U19").view(np.uint32).reshape(n, 19)
+    ok = (raw[:, 18] == 0) & (raw[:, 17] != 0)  # exactly 18 characters
+    mat = raw[:, :18].astype(np.int64)
+    ascii_ok = (mat < 128).all(axis=1)
+    ok &= ascii_ok
     mat = np.where(mat < 128, mat, 0)
     vals = _LUT[mat]
     ok &= (vals >= 0).all(axis=1)
-    valid_pairs = np.array([a + t for a, types in AUTHORITIES.items() for t in types])
-    ok &= np.isin(codes.astype("U2"), valid_pairs)
-    digits = (mat[:, 2:8] >= ord("0")) & (mat[:, 2:8] <= ord("9"))
-    ok &= digits.all(axis=1)
-    prov_code = (mat[:, 2] - ord("0")) * 10 + (mat[:, 3] - ord("0"))
-    ok &= np.isin(prov_code, np.array(sorted(int(p) for p in PROVINCES)))
+    ok &= _PAIR_OK[mat[:, 0], mat[:, 1]]
+    digits = mat[:, 2:8] - ord("0")
+    ok &= ((digits >= 0) & (digits <= 9)).all(axis=1)
+    ok &= _PROVINCE_OK[np.clip(digits[:, 0], 0, 9) * 10 + np.clip(digits[:, 1], 0, 9)]
     org_vals = _ORG_LUT[mat[:, 8:16]]
     ok &= (org_vals >= 0).all(axis=1)
     org_idx = 11 - (np.clip(org_vals, 0, None) @ _W8) % 11

@@ -51,19 +51,13 @@ def parse_uscc(col: np.ndarray, f: Field):
 def _codes(col: np.ndarray, width: int) -> tuple[np.ndarray, np.ndarray]:
     """Fixed-width text as a (rows × width) matrix of character codes, and which rows had that width.
 
-    Shorter values end in NUL codes (never digits), so only a column wider than ``width`` needs the
-    (slow) length check.
+    One cast to ``width + 1`` characters tells both: a shorter value ends in NUL codes (never digits)
+    and a longer one has a character in the extra column.
     """
     n = col.shape[0]
-    if col.dtype.itemsize // 4 > width:
-        fits = np.char.str_len(col) == width
-        col = np.where(fits, col, "")
-    else:
-        fits = np.ones(n, dtype=bool)
-    fixed = col.astype(f"<U{width}")
-    m = fixed.view(np.uint32).reshape(n, width).astype(np.int64)
-    fits &= m[:, -1] != 0
-    return m, fits
+    m = col.astype(f"<U{width + 1}").view(np.uint32).reshape(n, width + 1)
+    fits = (m[:, width] == 0) & (m[:, width - 1] != 0)
+    return m[:, :width].astype(np.int64), fits
 
 
 def _retry_stripped(col: np.ndarray, ok: np.ndarray, parse) -> None:
@@ -111,6 +105,8 @@ def parse_period(col: np.ndarray, f: Field):
 
 
 def _numbers(col: np.ndarray):
+    if col.dtype.kind == "f":  # already read as numbers by the fast reader
+        return col, np.zeros(col.shape[0], dtype=bool)
     s = col  # numpy's text-to-float conversion skips surrounding spaces itself
     try:
         return s.astype(np.float64), np.zeros(col.shape[0], dtype=bool)
@@ -125,16 +121,30 @@ def _numbers(col: np.ndarray):
         return out, bad
 
 
+def reasons(n: int, *cases: tuple[np.ndarray, str]):
+    """The reason per row for a few masks: a plain string when one case covers every failure, otherwise
+    an object array filled only where rows fail (a million-row column never builds a million strings)."""
+    failing = [(mask, msg) for mask, msg in cases if mask.any()]
+    if len(failing) <= 1:
+        return failing[0][1] if failing else ""
+    out = np.empty(n, dtype=object)
+    for mask, msg in failing:
+        out[mask] = msg
+    return out
+
+
 def parse_money(col: np.ndarray, f: Field):
     """元 with at most two decimals → integer 分; negative refused unless the kind is ``signed_money``."""
     x, bad = _numbers(col)
     fen = np.round(x * 100)
     bad |= ~np.isfinite(x) | (np.abs(fen - x * 100) > 1e-3) | (np.abs(fen) > 9e15)
-    reason = np.where(bad, "金额格式错误（元，最多两位小数）/ amount must be yuan with at most 2 decimals", "")
-    if f.kind == "money":
-        neg = ~bad & (x < 0)
-        reason = np.where(neg, "金额不能为负 / amount must not be negative", reason)
-        bad |= neg
+    neg = ~bad & (x < 0) if f.kind == "money" else np.zeros(x.shape[0], dtype=bool)
+    reason = reasons(
+        x.shape[0],
+        (bad, "金额格式错误（元，最多两位小数）/ amount must be yuan with at most 2 decimals"),
+        (neg, "金额不能为负 / amount must not be negative"),
+    )
+    bad = bad | neg
     return np.where(bad, 0, fen).astype(np.int64), bad, reason
 
 
@@ -144,8 +154,10 @@ def parse_int(col: np.ndarray, f: Field):
     bad |= ~np.isfinite(x) | (x != np.round(x))
     lo, hi = f.bounds or (0, 9e15)
     out_of = ~bad & ((x < lo) | (x > hi))
-    reason = np.where(
-        out_of, f"应在 {lo:g}–{hi:g} 之间 / must be within {lo:g}–{hi:g}", "必须为整数 / must be a whole number"
+    reason = reasons(
+        x.shape[0],
+        (bad, "必须为整数 / must be a whole number"),
+        (out_of, f"应在 {lo:g}–{hi:g} 之间 / must be within {lo:g}–{hi:g}"),
     )
     return np.where(bad | out_of, 0, x).astype(np.int64), bad | out_of, reason
 
@@ -209,9 +221,12 @@ FALSE = np.array(["0", "false", "n", "no", "否"])
 
 
 def parse_bool(col: np.ndarray, f: Field):
-    """1/0, true/false, Y/N, 是/否."""
-    s = np.char.lower(np.char.strip(col))
-    yes, no = np.isin(s, TRUE), np.isin(s, FALSE)
+    """1/0 (fast), or true/false, Y/N, 是/否 in any case."""
+    yes, no = col == "1", col == "0"
+    other = np.nonzero(~(yes | no))[0]
+    if other.size:
+        s = np.char.lower(np.char.strip(col[other]))
+        yes[other], no[other] = np.isin(s, TRUE), np.isin(s, FALSE)
     return yes, ~(yes | no), "应为 1/0 / must be 1 or 0"
 
 
@@ -247,17 +262,26 @@ PARSERS = {
 }
 
 
+NUMERIC_KINDS = frozenset({"money", "signed_money", "int", "year", "decimal"})
+
+
 def parse_column(col: np.ndarray, f: Field):
     """Parse one column; empty values are an error when required, else NULL (NaT / 0 / '')."""
-    blank = col == ""
-    values, bad, reason = PARSERS[f.kind](
-        np.where(blank, "0", col) if f.kind in ("money", "signed_money", "int", "year", "decimal") else col, f
-    )
-    suspicious = np.nonzero(bad & ~blank)[0]
-    if suspicious.size:  # only spaces counts as empty too (checked on the few failing rows only)
-        blank[suspicious] |= np.char.str_len(np.char.strip(col[suspicious])) == 0
+    n = col.shape[0]
+    if col.dtype.kind != "U":  # numbers from the fast reader: nothing was empty
+        blank = np.zeros(n, dtype=bool)
+        values, bad, reason = PARSERS[f.kind](col, f)
+    else:
+        blank = col == ""
+        values, bad, reason = PARSERS[f.kind](np.where(blank, "0", col) if f.kind in NUMERIC_KINDS else col, f)
+        suspicious = np.nonzero(bad & ~blank)[0]
+        if suspicious.size:  # only spaces counts as empty too (checked on the few failing rows only)
+            blank[suspicious] |= np.char.str_len(np.char.strip(col[suspicious])) == 0
     if f.required:
-        reason = np.where(blank, "必填字段为空 / required field is empty", reason)
+        if blank.any():
+            reason = np.where(
+                blank, "必填字段为空 / required field is empty", np.broadcast_to(np.asarray(reason, dtype=object), (n,))
+            )
         bad = bad | blank
     else:
         bad = bad & ~blank

@@ -115,9 +115,40 @@ def _plain_csv(text: str, source: Source):
         and not (np.fromiter(map(str.count, body, repeat(",")), dtype=np.int64, count=len(body)) == width - 1).all()
     ):
         return None
-    flat = ",".join(body).split(",") if body else []
-    columns = {name: np.array(flat[j::width], dtype=str) for j, name in enumerate(header)}
+    columns = _loadtxt(text, header, source) if body else None
+    if columns is None:
+        flat = ",".join(body).split(",") if body else []
+        columns = {name: np.array(flat[j::width], dtype=str) for j, name in enumerate(header)}
     return header, columns, np.arange(2, len(body) + 2), []
+
+
+NUMERIC = {"money", "signed_money", "int", "year", "decimal"}
+
+
+def _load_width(f) -> str:
+    """A text width one longer than any valid value, so a value cut to fit can never pass as valid."""
+    if f.kind in ("text",):
+        return f"U{f.max_length + 1}"
+    if f.kind == "code":
+        return f"U{max(len(c) for c in f.choices) + 1}"
+    return {"uscc": "U40", "period": "U16", "date": "U16", "time": "U40", "bool": "U8"}[f.kind]
+
+
+def _loadtxt(text: str, header: list[str], source: Source) -> dict[str, np.ndarray] | None:
+    """numpy's C reader for a clean file: numbers parsed to floats in the same pass.
+
+    Any value it cannot read (an empty or malformed number) makes it give up; the text path then
+    finds and reports the row. Returns None in that case.
+    """
+    kinds = {f.name: f for f in source.fields}
+    dtype = [(name, "f8" if kinds[name].kind in NUMERIC else _load_width(kinds[name])) for name in header]
+    try:
+        table = np.loadtxt(
+            io.StringIO(text), delimiter=",", dtype=dtype, skiprows=1, comments=None, ndmin=1, quotechar=None
+        )
+    except ValueError:
+        return None
+    return {name: table[name] for name in header}
 
 
 def _csv_rows(text: str, source: Source):
@@ -450,9 +481,9 @@ def _quarantine(session, batch, source, parsed, checked, conflict) -> int:
         idx = np.concatenate(parts_idx)
         names = np.concatenate(parts_field)
         cols = parsed.columns
-        raw = cols[source.columns[0]][idx]
+        raw = cols[source.columns[0]][idx].astype(str)
         for name in source.columns[1:]:
-            raw = np.char.add(np.char.add(raw, ","), cols[name][idx])
+            raw = np.char.add(np.char.add(raw, ","), cols[name][idx].astype(str))
         value = np.array(
             [cols[f][i] if f in cols else "" for f, i in zip(names.tolist(), idx.tolist(), strict=True)], dtype=object
         )
@@ -460,7 +491,7 @@ def _quarantine(session, batch, source, parsed, checked, conflict) -> int:
         data["field"] = names.tolist()
         data["reason"] = [str(r)[:300] for r in np.concatenate(parts_reason).tolist()]
         data["value"] = [str(v)[:300] for v in value.tolist()]
-        data["uscc_raw"] = [str(v)[:64] for v in cols["uscc"][idx].tolist()]
+        data["uscc_raw"] = [str(v)[:64] for v in cols["uscc"][idx].astype(str).tolist()]
         data["raw"] = raw.tolist()
     for line, reason, raw_line in parsed.malformed:
         data["line"].append(line)

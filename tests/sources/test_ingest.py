@@ -274,3 +274,80 @@ def test_spaces_and_case_are_forgiven(session, firm):
     [rec] = service.records(session, source=VAT, uscc=firm)
     assert rec["data"]["period"] == dt.date(2025, 3, 1) and rec["data"]["filed_on"] == dt.date(2025, 4, 10)
     assert rec["received_at"] == dt.datetime(2025, 4, 11, 2, tzinfo=dt.UTC)
+
+
+OTHER_RULES = [
+    ("social_insurance", {"contribution_paid": "30000.00"}, "contribution_paid"),
+    ("social_insurance", {"arrears": "5.00"}, "arrears"),
+    ("housing_fund", {"deposit_paid": "900.00", "arrears": "50.00"}, "arrears"),
+    ("housing_fund", {"depositors": "-1"}, "depositors"),
+    ("cit_annual", {"tax_paid": "999999.00"}, "tax_paid"),
+    ("credit_grades", {"grade": "E"}, "grade"),
+    ("credit_grades", {"score": "101"}, "score"),
+    ("tax_arrears", {"cleared_on": "2024-12-31"}, "cleared_on"),
+    ("public_credit", {"removed_on": "2024-12-31"}, "removed_on"),
+    ("public_credit", {"list_type": "grey_list"}, "list_type"),
+    ("utilities", {"utility": "steam"}, "utility"),
+]
+
+BASE_ROWS = {
+    "social_insurance": {
+        "period": "2025-03",
+        "insured_headcount": "12",
+        "contribution_base": "6000.00",
+        "contribution_due": "21600.00",
+        "contribution_paid": "21600.00",
+        "arrears": "0.00",
+    },
+    "housing_fund": {
+        "period": "2025-03",
+        "depositors": "10",
+        "deposit_due": "1000.00",
+        "deposit_paid": "1000.00",
+        "arrears": "0.00",
+    },
+    "cit_annual": {
+        "year": "2024",
+        "revenue": "5000000.00",
+        "profit_total": "-20000.00",
+        "tax_payable": "0.00",
+        "tax_paid": "0.00",
+        "due_date": "2025-05-31",
+        "filed_on": "2025-05-20",
+    },
+    "credit_grades": {"year": "2024", "grade": "A", "score": "95.0", "rule_set": "2021", "evaluated_on": "2025-04-15"},
+    "tax_arrears": {
+        "arrear_id": "AR1",
+        "tax_type": "VAT",
+        "period": "2025-01",
+        "amount": "300.00",
+        "arisen_on": "2025-02-16",
+        "cleared_on": "",
+    },
+    "public_credit": {
+        "entry_id": "PC9",
+        "list_type": "key_watch",
+        "reason": "社保费长期欠缴",
+        "authority": "省信用办",
+        "listed_on": "2025-01-10",
+        "removed_on": "",
+    },
+    "utilities": {
+        "period": "2025-03",
+        "utility": "water",
+        "unit": "t",
+        "consumption": "40",
+        "billed": "180.00",
+        "due_date": "2025-04-20",
+        "paid_on": "",
+        "auto_debit": "0",
+    },
+}
+
+
+@pytest.mark.parametrize(("source", "change", "field"), OTHER_RULES, ids=[f"{r[0]}-{r[2]}" for r in OTHER_RULES])
+def test_rules_of_the_other_sources(session, firm, source, change, field):
+    good = {"uscc": firm, **BASE_ROWS[source], "received_at": "2025-06-01T02:00:00+00:00"}
+    report, _ = run(session, source, csv_bytes(source, [good, {**good, **change}]))
+    assert report["inserted"] == 1 and report["rejected"] == 1, report
+    assert report["rejections"][0]["field"] == field and report["rejections"][0]["line"] == 3
