@@ -26,7 +26,7 @@ from bank_tax.errors import Invalid
 from bank_tax.security import audit
 from bank_tax.security.roles import Principal
 from bank_tax.sources import hashing
-from bank_tax.sources.fields import parse_column
+from bank_tax.sources.fields import NUMERIC_KINDS, parse_column
 from bank_tax.sources.models import IngestBatch, QuarantinedRow
 from bank_tax.sources.specs import Source
 
@@ -122,9 +122,6 @@ def _plain_csv(text: str, source: Source):
     return header, columns, np.arange(2, len(body) + 2), []
 
 
-NUMERIC = {"money", "signed_money", "int", "year", "decimal"}
-
-
 def _load_width(f) -> str:
     """A text width one longer than any valid value, so a value cut to fit can never pass as valid."""
     if f.kind in ("text",):
@@ -141,7 +138,7 @@ def _loadtxt(text: str, header: list[str], source: Source) -> dict[str, np.ndarr
     finds and reports the row. Returns None in that case.
     """
     kinds = {f.name: f for f in source.fields}
-    dtype = [(name, "f8" if kinds[name].kind in NUMERIC else _load_width(kinds[name])) for name in header]
+    dtype = [(name, "f8" if kinds[name].kind in NUMERIC_KINDS else _load_width(kinds[name])) for name in header]
     try:
         table = np.loadtxt(
             io.StringIO(text), delimiter=",", dtype=dtype, skiprows=1, comments=None, ndmin=1, quotechar=None

@@ -21,7 +21,22 @@ class Rejection(ma.Schema):
     value = ma.fields.String()
 
 
-class BatchReport(ma.Schema):
+class BatchCounts(ma.Schema):
+    received = ma.fields.Integer()
+    inserted = ma.fields.Integer()
+    corrected = ma.fields.Integer()
+    duplicate = ma.fields.Integer()
+    rejected = ma.fields.Integer()
+
+
+class BatchSummary(BatchCounts):
+    id = ma.fields.Integer()
+    source = ma.fields.String()
+    filename = ma.fields.String()
+    started_at = ma.fields.AwareDateTime()
+
+
+class BatchReport(BatchCounts):
     batch_id = ma.fields.Integer()
     source = ma.fields.String()
     filename = ma.fields.String()
@@ -29,26 +44,9 @@ class BatchReport(ma.Schema):
     encoding = ma.fields.String()
     started_at = ma.fields.AwareDateTime()
     finished_at = ma.fields.AwareDateTime(allow_none=True)
-    received = ma.fields.Integer()
-    inserted = ma.fields.Integer()
-    corrected = ma.fields.Integer()
-    duplicate = ma.fields.Integer()
-    rejected = ma.fields.Integer()
     new = ma.fields.Boolean(metadata={"description": "false when this file was ingested before (nothing landed)"})
     rejections = ma.fields.List(ma.fields.Nested(Rejection))
     erroneous_codes = ma.fields.List(ma.fields.String())
-
-
-class BatchSummary(ma.Schema):
-    id = ma.fields.Integer()
-    source = ma.fields.String()
-    filename = ma.fields.String()
-    started_at = ma.fields.AwareDateTime()
-    received = ma.fields.Integer()
-    inserted = ma.fields.Integer()
-    corrected = ma.fields.Integer()
-    duplicate = ma.fields.Integer()
-    rejected = ma.fields.Integer()
 
 
 class ErroneousCode(ma.Schema):

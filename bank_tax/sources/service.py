@@ -13,7 +13,6 @@ import json
 import shutil
 from pathlib import Path
 
-import numpy as np
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
@@ -79,6 +78,17 @@ def records(
             }
         )
     return out
+
+
+def records_for_reader(
+    session: Session, *, source: Source, uscc: str, mask, as_of: dt.datetime | None, limit: int
+) -> list[dict]:
+    """Records as a reader may see them: a bank (``mask`` given) only the current data inside its consent's
+    window; the firm itself and staff (``mask`` None) everything, as known at ``as_of`` if asked."""
+    since = None
+    if mask is not None:
+        since, as_of = window_start(int(mask.window_months[0])), None
+    return records(session, source=source, uscc=uscc, as_of=as_of, since=since, limit=limit)
 
 
 def window_start(months: int, today: dt.date | None = None) -> dt.date:
@@ -257,8 +267,3 @@ def erroneous_codes(session: Session, *, limit: int = 1000) -> list[dict]:
     return [
         {"uscc": r[0], "reason": r[1], "line": r[2], "batch_id": r[3], "source": r[4], "filename": r[5]} for r in rows
     ]
-
-
-def disputed_ids(session: Session, source: Source) -> np.ndarray:
-    """Record ids under an open dispute, as an array (the feature pipeline leaves them out)."""
-    return np.array(session.scalars(open_disputes(source)).all(), dtype=np.int64)

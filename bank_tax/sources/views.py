@@ -121,10 +121,9 @@ class Records(MethodView):
             categories=[spec.category],
             resource=f"records/{code}/{spec.name}",
         )
-        since, as_of = None, query["as_of"]
-        if mask is not None:  # a bank: only the consented window, and only the current data
-            since, as_of = service.window_start(int(mask.window_months[0])), None
-        rows = service.records(db.session, source=spec, uscc=code, as_of=as_of, since=since, limit=query["limit"])
+        rows = service.records_for_reader(
+            db.session, source=spec, uscc=code, mask=mask, as_of=query["as_of"], limit=query["limit"]
+        )
         db.session.commit()  # the audit record of the read
         return rows
 
