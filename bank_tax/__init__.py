@@ -6,10 +6,12 @@ blueprints, the CLI and the error handlers. Nothing here touches the disk or the
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from pathlib import Path
 
 from flask import Flask, request
+from flask.json.provider import DefaultJSONProvider
 
 from bank_tax.config import Config, load_config
 
@@ -27,6 +29,7 @@ def create_app(config: type[Config] = Config, instance_path: str | None = None, 
     instance = instance_path or os.environ.get("BANK_TAX_INSTANCE_PATH") or str(DEFAULT_INSTANCE)
     app = Flask(__name__, instance_path=instance, instance_relative_config=True)
     app.config.update(load_config(config, instance, overrides))
+    app.json = IsoJSONProvider(app)
     app.json.ensure_ascii = False  # Chinese stays readable in JSON answers
     app.json.sort_keys = False
 
@@ -41,10 +44,12 @@ def create_app(config: type[Config] = Config, instance_path: str | None = None, 
     from bank_tax.banks.views import blp as banks_blp
     from bank_tax.consent.views import blp as consent_blp
     from bank_tax.enterprises.views import blp as enterprises_blp
+    from bank_tax.lending.views import blp as lending_blp
+    from bank_tax.products.views import blp as products_blp
     from bank_tax.security.views import blp as security_blp
     from bank_tax.sources.views import blp as sources_blp
 
-    for blp in (security_blp, banks_blp, enterprises_blp, consent_blp, sources_blp):
+    for blp in (security_blp, banks_blp, enterprises_blp, consent_blp, sources_blp, products_blp, lending_blp):
         api.register_blueprint(blp)
 
     from bank_tax.web import init_web
@@ -55,6 +60,16 @@ def create_app(config: type[Config] = Config, instance_path: str | None = None, 
 
     register_cli(app)
     return app
+
+
+class IsoJSONProvider(DefaultJSONProvider):
+    """Dates and times as ISO-8601 everywhere (Flask's default writes HTTP dates)."""
+
+    @staticmethod
+    def default(o):
+        if isinstance(o, dt.date):
+            return o.isoformat()
+        return DefaultJSONProvider.default(o)
 
 
 def _register_request_hooks(app: Flask) -> None:

@@ -83,6 +83,15 @@ def auth(session, role: Role | str, **kw) -> tuple[dict, object]:
 _KEY = None
 
 
+def key():
+    """The signing key the factories use for consent receipts."""
+    global _KEY
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    _KEY = _KEY or Ed25519PrivateKey.generate()
+    return _KEY
+
+
 def consent(
     session,
     *,
@@ -94,20 +103,16 @@ def consent(
     **kw,
 ):
     """A consent granted by the firm itself, signed with a test key."""
-    global _KEY
-    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-
     from bank_tax.consent import service as consents
     from bank_tax.db import utcnow
     from bank_tax.security.roles import Principal
 
-    _KEY = _KEY or Ed25519PrivateKey.generate()
     firm_user = Principal(0, f"firm-{uscc[-6:]}", Role.ENTERPRISE, uscc=uscc)
     return consents.grant(
         session,
         uscc=uscc,
         actor=firm_user,
-        key=_KEY,
+        key=key(),
         purpose=purpose,
         categories=list(categories),
         bank_code=bank_code,
@@ -115,3 +120,25 @@ def consent(
         expires_at=utcnow() + dt.timedelta(days=days),
         **kw,
     )
+
+
+RULES = {
+    "amount_min": 10_000,
+    "amount_max": 3_000_000,
+    "terms_months": [12],
+    "rate_spread_min": 0.15,
+    "rate_spread_max": 2.5,
+    "repayment_style": "interest_monthly_principal_at_maturity",
+    "grades": ["A", "B", "M"],
+    "min_months_operating": 24,
+    "min_tax_12m": 5_000,
+    "consent_categories": ["tax"],
+    "limit_rule": {"basis": "tax", "multiple": 8, "window_months": 12},
+}
+
+
+def product(session, bank_code: str, code: str = "YSD", **rules):
+    """A product of ``bank_code`` with valid rules (overridable)."""
+    from bank_tax.products import service as products
+
+    return products.create(session, bank_code=bank_code, code=code, name="云税贷", rules={**RULES, **rules}, actor=None)

@@ -79,6 +79,19 @@ POLICY: dict[str, Rule] = {
     "dispute.open": _own_firm_or(),
     "dispute.read": _own_firm_or(*STAFF),
     "dispute.resolve": _roles(*STAFF),
+    # products: users of the bank read, its admins change; no bank sees another's (isolation)
+    "product.read": _bank_users_of(*STAFF, Role.ANALYST),
+    "product.manage": lambda p, ctx: (
+        p is not None and (p.role == Role.ADMIN or (p.role == Role.BANK_ADMIN and p.bank_code == ctx.get("bank_code")))
+    ),
+    # applications and loans: the firm applies; users of the application's bank decide (isolation)
+    "application.create": lambda p, _ctx: p is not None and p.role == Role.ENTERPRISE and p.uscc is not None,
+    "application.read": _firm_or_its_bank(*STAFF),
+    "application.firm_action": _own_firm_or(),
+    "application.queue": _bank_users_of(*STAFF),
+    "application.decide": lambda p, ctx: p is not None and p.is_bank and p.bank_code == ctx.get("bank_code"),
+    "loan.report": lambda p, ctx: p is not None and p.is_bank and p.bank_code == ctx.get("bank_code"),
+    "loan.read": _bank_users_of(*STAFF),
     # banks
     "bank.read": lambda p, _ctx: p is not None,
     "bank.manage": _roles(Role.ADMIN),

@@ -14,21 +14,7 @@ import datetime as dt
 
 import numpy as np
 
-# One-year LPR (贷款市场报价利率), percent, from the day it took effect.
-LPR_1Y: list[tuple[str, float]] = [
-    ("2019-08-20", 4.25),
-    ("2019-11-20", 4.15),
-    ("2020-02-20", 4.05),
-    ("2020-04-20", 3.85),
-    ("2021-12-20", 3.80),
-    ("2022-01-20", 3.70),
-    ("2022-08-22", 3.65),
-    ("2023-06-20", 3.55),
-    ("2023-08-21", 3.45),
-    ("2024-07-22", 3.35),
-    ("2024-10-21", 3.10),
-    ("2025-05-20", 3.00),
-]
+from bank_tax.products.lpr import lpr_on as products_lpr_on
 
 BANKS: list[dict] = [
     {
@@ -124,13 +110,32 @@ PRODUCTS: list[dict] = [
 SPREAD_BY_GRADE = {"A": (0.0, 0.35), "B": (0.3, 0.7), "M": (0.5, 1.0)}  # position within the product's range
 
 
+def product_document(p: dict) -> dict:
+    """A simulated product in the shape the products API takes (``products.json``)."""
+    rules = {
+        k: p[k]
+        for k in (
+            "amount_min",
+            "amount_max",
+            "terms_months",
+            "rate_spread_min",
+            "rate_spread_max",
+            "repayment_style",
+            "grades",
+            "min_months_operating",
+            "min_tax_12m",
+            "exclude_blacklisted",
+            "exclude_tax_arrears",
+            "consent_categories",
+        )
+    }
+    rules["limit_rule"] = {"basis": "tax", "multiple": p["limit_multiple_of_tax"], "window_months": 12}
+    return {"bank_code": p["bank_code"], "code": p["code"], "name": p["name"], "name_en": p["name_en"], "rules": rules}
+
+
 def lpr_on(day: np.datetime64) -> float:
     """The one-year LPR in force on ``day``."""
-    rate = LPR_1Y[0][1]
-    for since, value in LPR_1Y:
-        if np.datetime64(since) <= day:
-            rate = value
-    return rate
+    return products_lpr_on(dt.date.fromisoformat(str(np.datetime64(day, "D"))))
 
 
 def _published_grades(grade_by_year: dict[int, np.ndarray], starts: np.ndarray, n: int) -> np.ndarray:

@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
+from bank_tax.synth.lending import product_document
 from bank_tax.synth.province import Province
 
 # file → (table, encoding, [(column, kind)]); kind: str, int, money (分 → 元), date, time, bool, float
@@ -268,7 +269,7 @@ def write_province(province: Province, out_dir: Path, *, progress: bool = False)
         writer.writeheader()
         writer.writerows(province.banks)
     (out_dir / "banks" / "products.json").write_text(
-        json.dumps(province.products, ensure_ascii=False, indent=2), encoding="utf-8"
+        json.dumps([product_document(p) for p in province.products], ensure_ascii=False, indent=2), encoding="utf-8"
     )
     for rel in ("banks/banks.csv", "banks/products.json"):
         manifest["files"][rel] = {"encoding": "utf-8", "sha256": _sha256(out_dir / rel)}

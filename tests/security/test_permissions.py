@@ -10,12 +10,14 @@ import io
 import pytest
 import sqlalchemy as sa
 
+from bank_tax.lending import service as applications
 from bank_tax.security import service
 from bank_tax.sources import ingest
 from bank_tax.sources import service as sources
 from bank_tax.sources.models import VatDeclaration
 from bank_tax.sources.specs import SOURCES
 from tests import factories
+from tests.factories import RULES
 from tests.sources.helpers import csv_bytes, si, vat
 
 ROLES = ["anon", "own_firm", "other_firm", "bank_officer", "bank_admin", "analyst", "operator", "admin"]
@@ -35,8 +37,8 @@ MATRIX = {
     ("POST", "/api/v1/banks"): ("new_bank", [401, 403, 403, 403, 403, 403, 403, 201]),
     ("POST", "/api/v1/enterprises"): ("new_firm", [422, 403, 403, 403, 403, 403, 201, 201]),
     ("GET", "/api/v1/enterprises"): ("plain", [401, 403, 403, 403, 403, 200, 200, 200]),
-    # the bank holds a post-loan-monitoring consent only: reading for underwriting (the default) is refused
-    ("GET", "/api/v1/enterprises/<string:uscc>"): ("own_firm", [401, 200, 403, 403, 403, 200, 200, 200]),
+    # the firm applied to the bank, consenting to underwriting with its tax data: the bank may read both
+    ("GET", "/api/v1/enterprises/<string:uscc>"): ("own_firm", [401, 200, 403, 200, 200, 200, 200, 200]),
     ("POST", "/api/v1/enterprises/<string:uscc>/consents"): ("grant", [401, 201, 403, 403, 403, 403, 403, 403]),
     ("GET", "/api/v1/enterprises/<string:uscc>/consents"): ("firm_path", [401, 200, 403, 403, 403, 403, 200, 200]),
     ("GET", "/api/v1/enterprises/<string:uscc>/consents/<int:consent_id>"): (
@@ -60,12 +62,78 @@ MATRIX = {
     ("GET", "/api/v1/ingest/erroneous-codes"): ("plain", [401, 403, 403, 403, 403, 403, 200, 200]),
     ("GET", "/api/v1/enterprises/<string:uscc>/records/<string:source>"): (
         "records",
-        [401, 200, 403, 403, 403, 200, 200, 200],
+        [401, 200, 403, 200, 200, 200, 200, 200],
     ),
     ("POST", "/api/v1/enterprises/<string:uscc>/disputes"): ("dispute", [401, 201, 403, 403, 403, 403, 403, 403]),
     ("GET", "/api/v1/enterprises/<string:uscc>/disputes"): ("firm_path", [401, 200, 403, 403, 403, 403, 200, 200]),
     ("GET", "/api/v1/disputes"): ("plain", [401, 403, 403, 403, 403, 403, 200, 200]),
     ("POST", "/api/v1/disputes/<int:dispute_id>/resolve"): ("resolve", [401, 403, 403, 403, 403, 403, 200, 200]),
+    # products: users of the bank read; its admins (and platform admins) change
+    ("GET", "/api/v1/banks/<string:bank>/products"): ("path", [401, 403, 403, 200, 200, 200, 200, 200]),
+    ("POST", "/api/v1/banks/<string:bank>/products"): ("path", [401, 403, 403, 403, 201, 403, 403, 201]),
+    ("GET", "/api/v1/banks/<string:bank>/products/<string:code>"): ("path", [401, 403, 403, 200, 200, 200, 200, 200]),
+    ("PUT", "/api/v1/banks/<string:bank>/products/<string:code>"): ("path", [401, 403, 403, 403, 200, 403, 403, 200]),
+    ("POST", "/api/v1/banks/<string:bank>/products/<string:code>/pause"): (
+        "path",
+        [401, 403, 403, 403, 200, 403, 403, 200],
+    ),
+    ("POST", "/api/v1/banks/<string:bank>/products/<string:code>/resume"): (
+        "path",
+        [401, 403, 403, 403, 200, 403, 403, 200],
+    ),
+    # applications: firms apply for themselves; the application's bank decides
+    ("POST", "/api/v1/applications"): ("path", [401, 201, 201, 403, 403, 403, 403, 403]),
+    ("GET", "/api/v1/applications"): ("path", [401, 200, 200, 403, 403, 403, 403, 403]),
+    ("GET", "/api/v1/applications/<int:application_id>"): ("path", [401, 200, 403, 200, 200, 403, 200, 200]),
+    ("POST", "/api/v1/applications/<int:application_id>/withdraw"): ("path", [401, 200, 403, 403, 403, 403, 403, 403]),
+    ("POST", "/api/v1/applications/<int:application_id>/resubmit"): ("path", [401, 409, 403, 403, 403, 403, 403, 403]),
+    ("POST", "/api/v1/applications/<int:application_id>/request-review"): (
+        "path",
+        [401, 409, 403, 403, 403, 403, 403, 403],
+    ),
+    ("GET", "/api/v1/banks/<string:bank>/applications"): ("path", [401, 403, 403, 200, 200, 403, 200, 200]),
+    ("POST", "/api/v1/banks/<string:bank>/applications/<int:application_id>/review"): (
+        "path",
+        [401, 403, 403, 200, 200, 403, 403, 403],
+    ),
+    # the application is submitted, not in review: its bank gets past the gate and meets the state machine
+    ("POST", "/api/v1/banks/<string:bank>/applications/<int:application_id>/decision"): (
+        "path",
+        [401, 403, 403, 409, 409, 403, 403, 403],
+    ),
+    ("POST", "/api/v1/banks/<string:bank>/loans"): ("path", [401, 403, 403, 201, 201, 403, 403, 403]),
+    ("GET", "/api/v1/banks/<string:bank>/loans"): ("path", [401, 403, 403, 200, 200, 403, 200, 200]),
+    ("POST", "/api/v1/banks/<string:bank>/loan-events"): ("path", [401, 403, 403, 200, 200, 403, 403, 403]),
+    ("POST", "/api/v1/banks/<string:bank>/loan-events/file"): ("path", [401, 403, 403, 200, 200, 403, 403, 403]),
+}
+
+BODIES = {
+    ("POST", "/api/v1/banks/<string:bank>/products"): lambda w, n: {"code": f"P{n}", "name": "新产品", "rules": RULES},
+    ("PUT", "/api/v1/banks/<string:bank>/products/<string:code>"): lambda w, n: {"rules": RULES},
+    ("POST", "/api/v1/applications"): lambda w, n: {
+        "bank_code": w["bank"].code,
+        "product_code": "YSD",
+        "amount": 100000,
+        "term_months": 12,
+        "purpose_of_funds": "采购",
+        "grant_consent": True,
+    },
+    ("POST", "/api/v1/banks/<string:bank>/applications/<int:application_id>/decision"): lambda w, n: {
+        "decision": "returned",
+        "reason_code": "other",
+    },
+    ("POST", "/api/v1/banks/<string:bank>/loans"): lambda w, n: {
+        "contract_no": f"H{n}",
+        "uscc": w["firm"].uscc,
+        "product_code": "YSD",
+        "principal": 100000,
+        "rate": 3.5,
+        "start_date": "2024-01-01",
+        "maturity_date": "2025-01-01",
+    },
+    ("POST", "/api/v1/banks/<string:bank>/loan-events"): lambda w, n: {
+        "events": [{"event_id": f"E{n}", "contract_no": "NONE", "event_type": "repayment", "event_date": "2024-02-01"}]
+    },
 }
 # Bank admins may create users of their own bank only; anyone else's bank is refused.
 EXTRA = [("POST", "/api/v1/users", "officer_elsewhere", [401, 403, 403, 403, 403, 403, 403, 201])]
@@ -90,6 +158,19 @@ def world(session):
     foreign = factories.user(session, "bank_admin", bank_code=elsewhere.code)
     _, foreign_token = service.issue_token(session, user=foreign, kind="api", ttl=dt.timedelta(days=1))
     consent = factories.consent(session, uscc=firm.uscc, bank_code=bank.code, purpose="post_loan_monitoring")
+    factories.product(session, bank.code)
+    application = applications.submit(
+        session,
+        uscc=firm.uscc,
+        actor=service.principal_of(users["own_firm"]),
+        key=factories.key(),
+        bank_code=bank.code,
+        product_code="YSD",
+        amount=10_000_000,
+        term_months=12,
+        purpose_of_funds="采购",
+        grant_consent=True,
+    )
     batch, _ = ingest.ingest(
         session,
         source=SOURCES["vat_declarations"],
@@ -130,6 +211,7 @@ def world(session):
         "batch": batch.id,
         "record": second,
         "dispute": dispute.id,
+        "application": application.id,
     }
 
 
@@ -200,6 +282,27 @@ def _request(client, session, world, builder, method, rule, role):
                 f"/api/v1/disputes/{world['dispute']}/resolve",
                 headers=headers,
                 json={"outcome": "upheld", "reply": "经核实无误"},
+            )
+        case "path":
+            path = (
+                rule.replace("<string:bank>", world["bank"].code)
+                .replace("<string:code>", "YSD")
+                .replace("<int:application_id>", str(world["application"]))
+            )
+            if rule.endswith("/loan-events/file"):
+                data = b"event_id,contract_no,event_type,event_date,amount,dpd\nF1,NONE,repayment,2024-02-01,0,0\n"
+                return client.post(
+                    path,
+                    headers=headers,
+                    content_type="multipart/form-data",
+                    data={"file": (io.BytesIO(data), "events.csv")},
+                )
+            body = BODIES.get((method, rule))
+            return client.open(
+                path,
+                method=method,
+                headers=headers,
+                json=body(world, n) if body else ({} if method == "POST" else None),
             )
         case "firm_path" | "consent_path" | "bank_path":
             path = rule.replace("<string:uscc>", firm.uscc).replace("<int:consent_id>", str(world["consent"]))

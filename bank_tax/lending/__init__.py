@@ -1,0 +1,1 @@
+"""Applications, decisions, loans, outcome events and the default labels models learn from."""

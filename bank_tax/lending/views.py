@@ -1,0 +1,293 @@
+"""API endpoints: a firm's applications; a bank's queue, decisions, loans and outcome events."""
+
+from __future__ import annotations
+
+import csv
+import io
+from types import SimpleNamespace
+
+import numpy as np
+import sqlalchemy as sa
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from bank_tax.consent import receipts
+from bank_tax.db import db
+from bank_tax.errors import Invalid, NotFound
+from bank_tax.lending import loans, service
+from bank_tax.lending.models import Loan
+from bank_tax.lending.schemas import (
+    ApplicationCreate,
+    ApplicationDetail,
+    ApplicationPublic,
+    Decision,
+    EventBatch,
+    EventFile,
+    EventReport,
+    FirmAction,
+    LoanCreate,
+    LoanPublic,
+    QueueQuery,
+    fen,
+)
+from bank_tax.security import audit, policy
+from bank_tax.security.auth import current_principal
+from bank_tax.sources.ingest import decode
+
+blp = Blueprint("lending", __name__, url_prefix="/api/v1", description="Applications, decisions, loans, outcomes")
+
+
+def _detail(app):
+    return SimpleNamespace(**app.model_dump(), history=service.history(db.session, app.id))
+
+
+@blp.route("/applications")
+class Applications(MethodView):
+    @blp.arguments(ApplicationCreate)
+    @blp.response(201, ApplicationPublic)
+    @blp.alt_response(401, description="not logged in")
+    @blp.alt_response(403, description="firms apply for themselves")
+    @blp.alt_response(404, description="no such product")
+    @blp.alt_response(409, description="the product is paused")
+    def post(self, body):
+        """Apply online for a product; needs (or grants, when asked) an underwriting consent to the bank."""
+        principal = current_principal()
+        policy.require(principal, "application.create")
+        app = service.submit(
+            db.session,
+            uscc=principal.uscc,
+            actor=principal,
+            key=receipts.platform_key(),
+            **{**body, "amount": fen(body["amount"])},
+        )
+        db.session.commit()
+        return app
+
+    @blp.response(200, ApplicationPublic(many=True))
+    @blp.alt_response(401, description="not logged in")
+    @blp.alt_response(403, description="firms only")
+    def get(self):
+        """The firm's own applications, with status and reasons."""
+        principal = current_principal()
+        policy.require(principal, "application.create")
+        return service.list_for_firm(db.session, principal.uscc)
+
+
+@blp.route("/applications/<int:application_id>")
+class ApplicationItem(MethodView):
+    @blp.response(200, ApplicationDetail)
+    @blp.alt_response(401, description="not logged in")
+    @blp.alt_response(403, description="not the firm, its bank, nor staff")
+    @blp.alt_response(404, description="no such application")
+    def get(self, application_id):
+        """One application with its history and the decision's reasons in plain language."""
+        principal = current_principal()
+        app = service.get(db.session, application_id)
+        policy.require(principal, "application.read", uscc=app.uscc, bank_code=app.bank_code)
+        if principal.is_bank:  # an officer's view of a firm's application is on record
+            audit.record(
+                db.session,
+                actor=principal,
+                action="application.view",
+                uscc=app.uscc,
+                resource=f"application/{app.id}",
+                purpose="underwriting",
+            )
+            db.session.commit()
+        return _detail(app)
+
+
+def _firm_action(application_id: int, action: str, reason: str):
+    principal = current_principal()
+    app = service.get(db.session, application_id)
+    policy.require(principal, "application.firm_action", uscc=app.uscc)
+    service.act(db.session, app=app, action=action, actor=principal, reason=reason)
+    db.session.commit()
+    return _detail(app)
+
+
+@blp.route("/applications/<int:application_id>/withdraw")
+class Withdraw(MethodView):
+    @blp.arguments(FirmAction)
+    @blp.response(200, ApplicationDetail)
+    @blp.alt_response(401, description="not logged in")
+    @blp.alt_response(403, description="only the firm")
+    @blp.alt_response(404, description="no such application")
+    @blp.alt_response(409, description="not withdrawable in its state")
+    def post(self, body, application_id):
+        """Withdraw an application that is submitted or in review."""
+        return _firm_action(application_id, "withdraw", body["reason"])
+
+
+@blp.route("/applications/<int:application_id>/resubmit")
+class Resubmit(MethodView):
+    @blp.arguments(FirmAction)
+    @blp.response(200, ApplicationDetail)
+    @blp.alt_response(401, description="not logged in")
+    @blp.alt_response(403, description="only the firm")
+    @blp.alt_response(404, description="no such application")
+    @blp.alt_response(409, description="only a returned application is resubmitted")
+    def post(self, body, application_id):
+        """Resubmit a returned (退单) application."""
+        return _firm_action(application_id, "resubmit", body["reason"])
+
+
+@blp.route("/applications/<int:application_id>/request-review")
+class RequestReview(MethodView):
+    @blp.arguments(FirmAction)
+    @blp.response(200, ApplicationDetail)
+    @blp.alt_response(401, description="not logged in")
+    @blp.alt_response(403, description="only the firm")
+    @blp.alt_response(404, description="no such application")
+    @blp.alt_response(409, description="only a declined application is reviewed")
+    def post(self, body, application_id):
+        """Ask for a declined application to be reviewed by another officer (people decide, not scores)."""
+        return _firm_action(application_id, "request_review", body["reason"])
+
+
+@blp.route("/banks/<string:bank>/applications")
+class Queue(MethodView):
+    @blp.arguments(QueueQuery, location="query")
+    @blp.response(200, ApplicationPublic(many=True))
+    @blp.alt_response(401, description="not logged in")
+    @blp.alt_response(403, description="not a user of this bank")
+    def get(self, query, bank):
+        """The bank's application queue (only its own: isolation)."""
+        policy.require(current_principal(), "application.queue", bank_code=bank)
+        return service.list_for_bank(db.session, bank, query["status"])
+
+
+def _bank_app(bank: str, application_id: int):
+    app = service.get(db.session, application_id)
+    if app.bank_code != bank:
+        raise NotFound("没有该申请 / no such application at this bank")
+    return app
+
+
+@blp.route("/banks/<string:bank>/applications/<int:application_id>/review")
+class TakeForReview(MethodView):
+    @blp.response(200, ApplicationDetail)
+    @blp.alt_response(401, description="not logged in")
+    @blp.alt_response(403, description="not an officer of this bank, or the officer whose decision is reviewed")
+    @blp.alt_response(404, description="no such application at this bank")
+    @blp.alt_response(409, description="not submitted")
+    def post(self, bank, application_id):
+        """Take a submitted application into review."""
+        principal = current_principal()
+        policy.require(principal, "application.decide", bank_code=bank)
+        app = _bank_app(bank, application_id)
+        service.act(db.session, app=app, action="review", actor=principal)
+        db.session.commit()
+        return _detail(app)
+
+
+@blp.route("/banks/<string:bank>/applications/<int:application_id>/decision")
+class Decide(MethodView):
+    @blp.arguments(Decision)
+    @blp.response(200, ApplicationDetail)
+    @blp.alt_response(401, description="not logged in")
+    @blp.alt_response(403, description="not an officer of this bank")
+    @blp.alt_response(404, description="no such application at this bank")
+    @blp.alt_response(409, description="not in review, or decided by someone else first")
+    def post(self, body, bank, application_id):
+        """Approve (amount, term, rate), decline (reason code) or return (退单) an application in review."""
+        principal = current_principal()
+        policy.require(principal, "application.decide", bank_code=bank)
+        app = _bank_app(bank, application_id)
+        amount = fen(body.pop("amount")) if body.get("amount") is not None else None
+        service.decide(
+            db.session, app=app, actor=principal, amount=amount, **{k: v for k, v in body.items() if k != "amount"}
+        )
+        db.session.commit()
+        return _detail(app)
+
+
+@blp.route("/banks/<string:bank>/loans")
+class Loans(MethodView):
+    @blp.arguments(LoanCreate)
+    @blp.response(201, LoanPublic)
+    @blp.alt_response(200, schema=LoanPublic, description="this contract was reported before")
+    @blp.alt_response(401, description="not logged in")
+    @blp.alt_response(403, description="not a user of this bank")
+    @blp.alt_response(404, description="no such application at this bank")
+    @blp.alt_response(409, description="the application is not approved, or the contract number is another loan")
+    def post(self, body, bank):
+        """Report a disbursement (放款): an approved application becomes a loan."""
+        principal = current_principal()
+        policy.require(principal, "loan.report", bank_code=bank)
+        loan, created = loans.report_disbursement(
+            db.session, bank_code=bank, actor=principal, **{**body, "principal": fen(body["principal"])}
+        )
+        db.session.commit()
+        return _loan_out(loan), 201 if created else 200
+
+    @blp.response(200, LoanPublic(many=True))
+    @blp.alt_response(401, description="not logged in")
+    @blp.alt_response(403, description="not a user of this bank")
+    def get(self, bank):
+        """The bank's loans with their days past due (only its own: isolation)."""
+        policy.require(current_principal(), "loan.read", bank_code=bank)
+        rows = db.session.scalars(sa.select(Loan).where(Loan.bank_code == bank).order_by(Loan.id)).all()
+        return [_loan_out(loan) for loan in rows]
+
+
+def _loan_out(loan: Loan):
+    return SimpleNamespace(**loan.model_dump(), dpd_bucket=loans.dpd_bucket(loan.dpd))
+
+
+@blp.route("/banks/<string:bank>/loan-events")
+class LoanEvents(MethodView):
+    @blp.arguments(EventBatch)
+    @blp.response(200, EventReport)
+    @blp.alt_response(401, description="not logged in")
+    @blp.alt_response(403, description="not a user of this bank")
+    def post(self, body, bank):
+        """Feed back outcome events (one or many); each is idempotent by the bank's own event id."""
+        principal = current_principal()
+        policy.require(principal, "loan.report", bank_code=bank)
+        events = body["events"]
+        columns = {
+            "event_id": np.array([e["event_id"] for e in events]),
+            "contract_no": np.array([e["contract_no"] for e in events]),
+            "event_type": np.array([e["event_type"] for e in events]),
+            "event_date": np.array([e["event_date"].isoformat() for e in events]),
+            "amount": np.array([f"{e['amount']:.2f}" for e in events]),
+            "dpd": np.array([str(e["dpd"]) for e in events]),
+        }
+        report = loans.record_events(
+            db.session, bank_code=bank, columns=columns, lines=np.arange(1, len(events) + 1), actor=principal
+        )
+        db.session.commit()
+        return report
+
+
+@blp.route("/banks/<string:bank>/loan-events/file")
+class LoanEventFile(MethodView):
+    @blp.arguments(EventFile, location="files")
+    @blp.response(200, EventReport)
+    @blp.alt_response(401, description="not logged in")
+    @blp.alt_response(403, description="not a user of this bank")
+    def post(self, body, bank):
+        """Feed back outcome events as a CSV file; rejected rows are reported with line and reason."""
+        principal = current_principal()
+        policy.require(principal, "loan.report", bank_code=bank)
+        upload = body["file"]
+        if not (upload.filename or "").lower().endswith(".csv"):
+            raise Invalid("只接受 CSV 文件 / CSV files only", {"file": [upload.filename or ""]})
+        columns, lines = read_events_csv(upload.read())
+        report = loans.record_events(db.session, bank_code=bank, columns=columns, lines=lines, actor=principal)
+        db.session.commit()
+        return report
+
+
+def read_events_csv(data: bytes) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """An outcome-event CSV as text columns and line numbers (UTF-8 or GB18030)."""
+    text, _ = decode(data)
+    reader = csv.DictReader(io.StringIO(text))
+    expected = [f.name for f in loans.EVENT_FIELDS]
+    missing = [c for c in expected if c not in (reader.fieldnames or [])]
+    if missing:
+        raise Invalid("表头不符 / the header does not match", {"missing": missing})
+    rows = list(reader)
+    columns = {c: np.array([r.get(c) or "" for r in rows], dtype=str) for c in expected}
+    return columns, np.arange(2, len(rows) + 2)
