@@ -2,15 +2,18 @@
 
 Stages that exist so far: banks, the firm registry, every agency file through the real ingestion path
 (quarantine reports included), a realistic mix of consents granted through the consent service, and
-demo users (their passwords are generated once into ``instance/demo-logins.txt`` and printed). Later
-issues add loans and scoring here, each through the same paths production data takes.
+banks' products, historical loans with their outcome events fed back through the banks' paths, a few open
+applications, and demo users (their passwords are generated once into ``instance/demo-logins.txt`` and
+printed). Later issues add scoring here, each through the same paths production data takes.
 """
 
 from __future__ import annotations
 
 import csv
 import datetime as dt
+import json
 import secrets
+from decimal import Decimal
 from pathlib import Path
 
 import click
@@ -28,9 +31,13 @@ from bank_tax.db import db, utcnow
 from bank_tax.enterprises import service as enterprises
 from bank_tax.enterprises.models import Enterprise
 from bank_tax.enterprises.uscc import UsccError, validate
+from bank_tax.lending import loans as lending_loans
+from bank_tax.lending import service as lending
+from bank_tax.products import service as products
 from bank_tax.security import service as security
 from bank_tax.security.roles import Principal, Role
 from bank_tax.sources import ingest
+from bank_tax.sources.models import CreditGrade
 from bank_tax.sources.specs import SOURCES
 
 demo_cli = AppGroup("demo", help="The synthetic demo province.")
@@ -105,6 +112,74 @@ def grant_consents(session, firms: list[str], bank_codes: list[str], seed: int) 
     return granted, revoked
 
 
+def _yuan(text: str) -> int:
+    return int(Decimal(text) * 100)
+
+
+def load_lending(session, out_dir: Path, seed: int) -> None:
+    """Products, the province's historical loans and their outcome events (through the banks' feedback
+    paths), and a few open applications for officers to decide."""
+    for doc in json.loads((out_dir / "banks" / "products.json").read_text(encoding="utf-8")):
+        products.create(session, actor=None, **doc)
+    with open(out_dir / "lending" / "loans.csv", encoding="utf-8", newline="") as fh:
+        loan_rows = list(csv.DictReader(fh))
+    for r in loan_rows:
+        lending_loans.report_disbursement(
+            session,
+            bank_code=r["bank_code"],
+            actor=None,
+            contract_no=r["contract_no"],
+            uscc=r["uscc"],
+            product_code=r["product_code"],
+            principal=_yuan(r["principal"]),
+            rate=float(r["rate"]),
+            start_date=dt.date.fromisoformat(r["start_date"]),
+            maturity_date=dt.date.fromisoformat(r["maturity_date"]),
+        )
+    with open(out_dir / "lending" / "loan_events.csv", encoding="utf-8", newline="") as fh:
+        event_rows = list(csv.DictReader(fh))
+    totals = {"inserted": 0, "duplicate": 0, "rejected": 0}
+    for bank in sorted({r["bank_code"] for r in event_rows}):
+        rows = [(i + 2, r) for i, r in enumerate(event_rows) if r["bank_code"] == bank]
+        columns = {f.name: np.array([r[f.name] for _, r in rows], dtype=str) for f in lending_loans.EVENT_FIELDS}
+        report = lending_loans.record_events(
+            session, bank_code=bank, columns=columns, lines=np.array([i for i, _ in rows]), actor=None
+        )
+        for k in totals:
+            totals[k] += report[k]
+    click.echo(f"lending: {len(loan_rows)} historical loans, events " + " ".join(f"{k}={v}" for k, v in totals.items()))
+    # open applications: some consenting firms with a good published grade apply now
+    rng = np.random.default_rng(seed + 1)
+    graded = sa.select(CreditGrade.uscc).where(CreditGrade.grade.in_(["A", "B"])).distinct()
+    firms = session.scalars(
+        sa.select(Enterprise.uscc).where(Enterprise.uscc.in_(graded)).order_by(Enterprise.uscc)
+    ).all()
+    key = receipts.platform_key()
+    documents = json.loads((out_dir / "banks" / "products.json").read_text(encoding="utf-8"))
+    opened = 0
+    for uscc in rng.choice(firms, min(12, len(firms)), replace=False):
+        doc = documents[int(rng.integers(0, len(documents)))]
+        firm = Principal(0, f"firm-{uscc[-6:].lower()}", Role.ENTERPRISE, uscc=str(uscc))
+        amount = int(rng.integers(5, 50)) * 1_000_000  # 5–50 万元, in 分
+        app = lending.submit(
+            session,
+            uscc=str(uscc),
+            actor=firm,
+            key=key,
+            bank_code=doc["bank_code"],
+            product_code=doc["code"],
+            amount=amount,
+            term_months=12,
+            purpose_of_funds="采购原材料、支付货款",
+            grant_consent=True,
+        )
+        if opened % 3 == 0:  # a third already taken into review
+            officer = Principal(0, f"{doc['bank_code'].lower()}-officer", Role.BANK_OFFICER, bank_code=doc["bank_code"])
+            lending.act(session, app=app, action="review", actor=officer)
+        opened += 1
+    click.echo(f"applications: {opened} open for officers to decide")
+
+
 def load(session, out_dir: Path, seed: int = 0) -> list[tuple[str, str, str]]:
     """Load the province written in ``out_dir`` and create demo users; return (role, username, password).
 
@@ -137,6 +212,7 @@ def load(session, out_dir: Path, seed: int = 0) -> list[tuple[str, str, str]]:
         click.echo(f"ingested {rel}: " + " ".join(f"{k}={v}" for k, v in c.items()))
     granted, revoked = grant_consents(session, [r["uscc"] for r in firm_rows], [r["code"] for r in bank_rows], seed)
     click.echo(f"consents: {granted} granted, {revoked} of them revoked")
+    load_lending(session, out_dir, seed)
 
     cost = current_app.config.get("PASSWORD_HASH_N", 2**15)
     logins = []

@@ -1,5 +1,6 @@
 """The demo province loads through the CLI into an empty database, prints working logins, and loads once."""
 
+import datetime as dt
 import re
 
 import sqlalchemy as sa
@@ -7,6 +8,9 @@ import sqlalchemy as sa
 from bank_tax.banks.models import Bank
 from bank_tax.consent.models import Consent
 from bank_tax.enterprises.models import Enterprise
+from bank_tax.lending import labels
+from bank_tax.lending.models import Application, Loan, LoanEvent
+from bank_tax.products.models import Product
 from bank_tax.sources.models import IngestBatch, VatDeclaration
 from bank_tax.sources.specs import SOURCES
 
@@ -29,6 +33,16 @@ def test_demo_load_then_login(app, session, client):
     consenting = session.scalar(sa.select(sa.func.count(sa.distinct(Consent.uscc))))
     assert 0.6 * firms < consenting < 0.95 * firms
     assert session.scalar(sa.select(sa.func.count()).select_from(Consent).where(Consent.all_banks)) > 0
+    # products, historical loans with outcomes, and open applications for officers
+    assert session.scalar(sa.select(sa.func.count()).select_from(Product)) >= 4
+    n_loans = session.scalar(sa.select(sa.func.count()).select_from(Loan))
+    assert n_loans > 50
+    assert session.scalar(sa.select(sa.func.count()).select_from(LoanEvent)) > n_loans * 5
+    statuses = set(session.scalars(sa.select(Application.status)))
+    assert {"submitted", "in_review"} <= statuses
+    lab = labels.derive(session, observation=dt.date.today())
+    known = lab.label[lab.label >= 0]
+    assert known.size > 30 and 0.02 < known.mean() < 0.25
     logins = dict(re.findall(r"^\s+admin\s+(\S+)\s+(\S+)$", result.output, re.M))
     assert "admin" in logins
     resp = client.post("/api/v1/auth/token", json={"username": "admin", "password": logins["admin"]})
