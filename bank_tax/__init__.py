@@ -46,10 +46,20 @@ def create_app(config: type[Config] = Config, instance_path: str | None = None, 
     from bank_tax.enterprises.views import blp as enterprises_blp
     from bank_tax.lending.views import blp as lending_blp
     from bank_tax.products.views import blp as products_blp
+    from bank_tax.reports.views import blp as reports_blp
     from bank_tax.security.views import blp as security_blp
     from bank_tax.sources.views import blp as sources_blp
 
-    for blp in (security_blp, banks_blp, enterprises_blp, consent_blp, sources_blp, products_blp, lending_blp):
+    for blp in (
+        security_blp,
+        banks_blp,
+        enterprises_blp,
+        consent_blp,
+        sources_blp,
+        products_blp,
+        lending_blp,
+        reports_blp,
+    ):
         api.register_blueprint(blp)
 
     from bank_tax.web import init_web

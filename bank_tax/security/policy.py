@@ -92,6 +92,8 @@ POLICY: dict[str, Rule] = {
     "application.decide": lambda p, ctx: p is not None and p.is_bank and p.bank_code == ctx.get("bank_code"),
     "loan.report": lambda p, ctx: p is not None and p.is_bank and p.bank_code == ctx.get("bank_code"),
     "loan.read": _bank_users_of(*STAFF),
+    # reports
+    "report.effect": _roles(*STAFF, Role.ANALYST),
     # banks
     "bank.read": lambda p, _ctx: p is not None,
     "bank.manage": _roles(Role.ADMIN),

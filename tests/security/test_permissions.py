@@ -105,6 +105,7 @@ MATRIX = {
     ("GET", "/api/v1/banks/<string:bank>/loans"): ("path", [401, 403, 403, 200, 200, 403, 200, 200]),
     ("POST", "/api/v1/banks/<string:bank>/loan-events"): ("path", [401, 403, 403, 200, 200, 403, 403, 403]),
     ("POST", "/api/v1/banks/<string:bank>/loan-events/file"): ("path", [401, 403, 403, 200, 200, 403, 403, 403]),
+    ("GET", "/api/v1/reports/effect"): ("report", [401, 403, 403, 403, 403, 200, 200, 200]),
 }
 
 BODIES = {
@@ -283,6 +284,8 @@ def _request(client, session, world, builder, method, rule, role):
                 headers=headers,
                 json={"outcome": "upheld", "reply": "经核实无误"},
             )
+        case "report":
+            return client.get(f"{rule}?quarter=2026Q3", headers=headers)
         case "path":
             path = (
                 rule.replace("<string:bank>", world["bank"].code)
