@@ -13,9 +13,10 @@ import marshmallow as ma
 import sqlalchemy as sa
 from flask import Flask, jsonify, render_template, request, send_from_directory
 from flask_smorest import Api
+from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable, default_exceptions
 
-from bank_tax.errors import DomainError, TooManyAttempts
+from bank_tax.errors import Conflict, DomainError, TooManyAttempts
 
 log = logging.getLogger(__name__)
 
@@ -96,6 +97,11 @@ def init_api(app: Flask) -> BankTaxApi:
         if isinstance(exc, TooManyAttempts):
             http.data["headers"] = {"Retry-After": str(exc.retry_after)}
         return api.handle_http_exception(http)
+
+    @app.errorhandler(StaleDataError)
+    def changed_meanwhile(_exc):
+        # optimistic locking: another request changed the row first; whichever flush notices it
+        return domain_error(Conflict("已被他人修改，请刷新后重试 / someone else changed this first; reload and retry"))
 
     @app.errorhandler(sa.exc.OperationalError)
     @app.errorhandler(sa.exc.InterfaceError)
