@@ -349,3 +349,43 @@ def test_every_api_endpoint_is_in_the_matrix(app):
     }
     missing = endpoints - set(MATRIX)
     assert not missing, f"endpoints without a row in the permission matrix: {sorted(missing)}"
+
+
+def _bank_rules(app):
+    return sorted(
+        (method, rule.rule)
+        for rule in app.url_map.iter_rules()
+        if "<string:bank>" in rule.rule
+        for method in rule.methods - {"HEAD", "OPTIONS"}
+    )
+
+
+def test_another_banks_users_are_refused_on_every_bank_endpoint(app, client, session, world):
+    """Bank A's admin and officer, on every endpoint under bank B's path: refused (isolation)."""
+    outsider_bank = world["elsewhere"].code
+    for role in ("bank_admin", "bank_officer"):
+        outsider = factories.user(session, role, bank_code=outsider_bank)
+        headers = {"Authorization": f"Bearer {factories.token(session, outsider)}"}
+        for method, rule in _bank_rules(app):
+            path = (
+                rule.replace("<string:bank>", world["bank"].code)
+                .replace("<string:code>", "YSD")
+                .replace("<int:application_id>", str(world["application"]))
+            )
+            if rule.endswith("/loan-events/file"):
+                data = b"event_id,contract_no,event_type,event_date,amount,dpd\n"
+                resp = client.post(
+                    path,
+                    headers=headers,
+                    content_type="multipart/form-data",
+                    data={"file": (io.BytesIO(data), "events.csv")},
+                )
+            else:
+                body = BODIES.get((method, rule))
+                resp = client.open(
+                    path,
+                    method=method,
+                    headers=headers,
+                    json=body(world, "x") if body else ({} if method != "GET" else None),
+                )
+            assert resp.status_code == 403, (role, method, rule, resp.status_code, resp.get_json())
