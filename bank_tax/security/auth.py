@@ -5,7 +5,7 @@ The API never trusts the session cookie (so it needs no CSRF token); pages never
 
 from __future__ import annotations
 
-from flask import g, request, session
+from flask import current_app, g, request, session
 
 from bank_tax.api import API_PREFIX
 from bank_tax.db import db
@@ -34,7 +34,8 @@ def _page_principal() -> Principal | None:
     if user_id is None:
         return None
     user = db.session.get(User, user_id)
-    if user is None or not user.is_active or session.get("pw") != user.password_hash[-16:]:
+    stamp = service.password_stamp(user, current_app.config["SECRET_KEY"]) if user is not None else None
+    if user is None or not user.is_active or session.get("pw") != stamp:
         session.clear()  # deleted, deactivated, or the password changed since login
         return None
     return service.principal_of(user)

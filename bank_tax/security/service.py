@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import hmac
 import re
 import secrets
 
@@ -97,6 +98,12 @@ def create_user(
 
 def _hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+def password_stamp(user: User, secret_key: str) -> str:
+    """A short keyed digest of the password hash, kept in the page session so that a password change
+    ends every session, without putting any of the hash itself in the (readable) cookie."""
+    return hmac.new(secret_key.encode(), user.password_hash.encode(), hashlib.sha256).hexdigest()[:16]
 
 
 def principal_of(user: User, token_id: int | None = None) -> Principal:

@@ -54,7 +54,7 @@ def login():
         if user is not None:
             session.clear()  # a fresh session on login: no fixation
             session["user_id"] = user.id
-            session["pw"] = user.password_hash[-16:]
+            session["pw"] = service.password_stamp(user, current_app.config["SECRET_KEY"])
             return redirect(url_for("web.index"))
         error = t("login_failed")
     return render_template("login.html", error=error), 401 if error else 200
