@@ -40,9 +40,13 @@ def current_versions(source: Source, *, as_of: dt.datetime | None = None) -> sa.
     return sa.select(*[sub.c[c.name] for c in t.columns]).where(sub.c.rn == 1)
 
 
-def open_disputes(source: Source) -> sa.Select:
-    """Ids of this source's records under an open dispute (left out of features and flagged in reads)."""
-    return sa.select(Dispute.record_id).where(Dispute.source == source.name, Dispute.status == "open")
+def open_disputes(source: Source, *, as_of: dt.datetime | None = None) -> sa.Select:
+    """Ids of this source's records under dispute (left out of features and flagged in reads): open now,
+    or — asked as of a moment — opened by then and not yet resolved then."""
+    stmt = sa.select(Dispute.record_id).where(Dispute.source == source.name)
+    if as_of is None:
+        return stmt.where(Dispute.status == "open")
+    return stmt.where(Dispute.opened_at <= as_of, sa.or_(Dispute.resolved_at.is_(None), Dispute.resolved_at > as_of))
 
 
 def records(

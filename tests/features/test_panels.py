@@ -1,0 +1,94 @@
+"""Panels are point in time: only records received by T, at the version known at T, disputes left out."""
+
+import datetime as dt
+
+import numpy as np
+
+from bank_tax.features.panels import month_range, monthly
+from bank_tax.security.roles import Principal, Role
+from bank_tax.sources import ingest
+from bank_tax.sources import service as sources
+from bank_tax.sources.specs import SOURCES
+from tests import factories
+from tests.sources.helpers import csv_bytes, vat
+
+VAT = SOURCES["vat_declarations"]
+
+
+def at(day: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(day).replace(tzinfo=dt.UTC)
+
+
+def land(session, rows, name):
+    ingest.ingest(session, source=VAT, data=csv_bytes("vat_declarations", rows), filename=name, actor=None)
+
+
+def test_month_range_ends_with_the_last_full_month():
+    months = month_range(at("2025-07-15T00:00:00"), 3)
+    assert months.astype(str).tolist() == ["2025-04", "2025-05", "2025-06"]
+
+
+def test_no_value_leaks_from_after_the_as_of_moment(session):
+    firm = factories.enterprise(session).uscc
+    other = factories.enterprise(session).uscc
+    land(session, [vat(firm), vat(other)], "first.csv")  # March return, received 11 April
+    land(
+        session,
+        [
+            vat(
+                firm,
+                version="2",
+                taxable_sales="150000.00",
+                tax_payable="4500.00",
+                tax_paid="4500.00",
+                received_at="2025-06-01T02:00:00+00:00",
+            )
+        ],
+        "fix.csv",
+    )  # the correction arrives late
+    land(
+        session,
+        [
+            vat(
+                firm,
+                period="2025-04",
+                due_date="2025-05-15",
+                filed_on="2025-05-30",
+                received_at="2025-05-31T02:00:00+00:00",
+            )
+        ],
+        "late.csv",
+    )  # April filed late, in late May
+
+    def panel(day):
+        p = monthly(
+            session, source=VAT, columns=["taxable_sales", "filed_on"], usccs=[other, firm], as_of=at(day), months=12
+        )
+        return p.usccs.tolist().index(firm), p
+
+    def month(p, name):
+        return int(np.nonzero(p.months == np.datetime64(name))[0][0])
+
+    i, before = panel("2025-05-20T00:00:00")
+    march, april = month(before, "2025-03"), month(before, "2025-04")
+    assert before["taxable_sales"][i, march] == 12_000_000  # version 1: the correction was not known yet
+    assert np.isnan(before["taxable_sales"][i, april])  # filed after the moment asked about
+    i, after = panel("2025-06-15T00:00:00")
+    march, april = month(after, "2025-03"), month(after, "2025-04")
+    assert after["taxable_sales"][i, march] == 15_000_000
+    assert after["filed_on"][i, april] == np.datetime64("2025-05-30").astype(np.int64)
+    j = after.usccs.tolist().index(other)
+    assert after["taxable_sales"][j, march] == 12_000_000
+
+
+def test_records_under_dispute_are_left_out_while_open(session):
+    firm = factories.enterprise(session).uscc
+    land(session, [vat(firm)], "v.csv")
+    [record] = sources.records(session, source=VAT, uscc=firm)
+    user = Principal(0, "firm", Role.ENTERPRISE, uscc=firm)
+    dispute = sources.open_dispute(session, uscc=firm, source=VAT, record_id=record["id"], reason="wrong", actor=user)
+    now = dispute.opened_at + dt.timedelta(seconds=1)
+    p = monthly(session, source=VAT, columns=["taxable_sales"], usccs=[firm], as_of=at("2025-06-01T00:00:00"), months=3)
+    assert not np.isnan(p["taxable_sales"]).all()  # before the dispute was opened, the record counted
+    p_now = monthly(session, source=VAT, columns=["taxable_sales"], usccs=[firm], as_of=now, months=24)
+    assert np.isnan(p_now["taxable_sales"]).all()
