@@ -22,8 +22,17 @@ def month_row(uscc, month: str, sales: str, late=False, **kw):
     due = f"{ny}-{nm:02d}-15"
     filed = f"{ny}-{nm:02d}-{'20' if late else '10'}"
     payable = f"{float(sales) * 0.03:.2f}"
-    return vat(uscc, period=month, taxable_sales=sales, tax_payable=payable, tax_paid=payable, due_date=due,
-               filed_on=filed, received_at=f"{filed}T02:00:00+00:00", **kw)
+    return vat(
+        uscc,
+        period=month,
+        taxable_sales=sales,
+        tax_payable=payable,
+        tax_paid=payable,
+        due_date=due,
+        filed_on=filed,
+        received_at=f"{filed}T02:00:00+00:00",
+        **kw,
+    )
 
 
 @pytest.fixture
@@ -31,12 +40,17 @@ def firm(session):
     f = factories.enterprise(session, established_on=dt.date(2015, 5, 1))
     rows = []
     for i in range(24):  # July 2023 … June 2025
-        m = (2023 * 12 + 6 + i)
+        m = 2023 * 12 + 6 + i
         month = f"{m // 12}-{m % 12 + 1:02d}"
         sales = "200000.00" if i >= 12 else "100000.00"  # doubled in the last 12 months
         rows.append(month_row(f.uscc, month, sales, late=(i in (20, 22))))  # late in Mar and May 2025
-    ingest.ingest(session, source=SOURCES["vat_declarations"], data=csv_bytes("vat_declarations", rows),
-                  filename="v.csv", actor=None)
+    ingest.ingest(
+        session,
+        source=SOURCES["vat_declarations"],
+        data=csv_bytes("vat_declarations", rows),
+        filename="v.csv",
+        actor=None,
+    )
     return f.uscc
 
 
