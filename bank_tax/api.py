@@ -16,7 +16,7 @@ from flask_smorest import Api
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable, default_exceptions
 
-from bank_tax.errors import Conflict, DomainError, TooManyAttempts
+from bank_tax.errors import Conflict, DomainError, Invalid, TooManyAttempts
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +39,14 @@ class Strict(ma.Schema):
 
     class Meta:
         unknown = ma.RAISE
+
+
+def upload_bytes(upload, suffixes: tuple[str, ...], what: str) -> tuple[str, bytes]:
+    """An uploaded file's name and bytes, refusing (422) a type other than ``suffixes``."""
+    name = upload.filename or f"upload{suffixes[0]}"
+    if not name.lower().endswith(suffixes):
+        raise Invalid(f"只接受 {what} 文件 / {what} files only", {"file": [name]})
+    return name, upload.read()
 
 
 def _flatten_locations(errors: dict) -> dict:

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from bank_tax.api import upload_bytes
 from bank_tax.consent import receipts
 from bank_tax.db import db
 from bank_tax.errors import Invalid, NotFound
@@ -271,10 +272,8 @@ class LoanEventFile(MethodView):
         """Feed back outcome events as a CSV file; rejected rows are reported with line and reason."""
         principal = current_principal()
         policy.require(principal, "loan.report", bank_code=bank)
-        upload = body["file"]
-        if not (upload.filename or "").lower().endswith(".csv"):
-            raise Invalid("只接受 CSV 文件 / CSV files only", {"file": [upload.filename or ""]})
-        columns, lines = read_events_csv(upload.read())
+        _, data = upload_bytes(body["file"], (".csv",), "CSV")
+        columns, lines = read_events_csv(data)
         report = loans.record_events(db.session, bank_code=bank, columns=columns, lines=lines, actor=principal)
         db.session.commit()
         return report

@@ -6,10 +6,11 @@ import sqlalchemy as sa
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from bank_tax.api import upload_bytes
 from bank_tax.consent.mask import require_firm_read
 from bank_tax.db import db
 from bank_tax.enterprises.uscc import normalize
-from bank_tax.errors import Invalid, NotFound
+from bank_tax.errors import NotFound
 from bank_tax.security import policy
 from bank_tax.security.auth import current_principal
 from bank_tax.sources import ingest, service
@@ -54,11 +55,8 @@ class Ingest(MethodView):
         principal = current_principal()
         policy.require(principal, "ingest.write")
         spec = _source(source)
-        upload = body["file"]
-        name = upload.filename or "upload.csv"
-        if not name.lower().endswith(ALLOWED_SUFFIXES):
-            raise Invalid("只接受 CSV 或 JSON Lines 文件 / only CSV or JSON Lines files", {"file": [name]})
-        batch, new = ingest.ingest(db.session, source=spec, data=upload.read(), filename=name, actor=principal)
+        name, data = upload_bytes(body["file"], ALLOWED_SUFFIXES, "CSV / JSON Lines")
+        batch, new = ingest.ingest(db.session, source=spec, data=data, filename=name, actor=principal)
         result = {**ingest.report(db.session, batch), "new": new}
         db.session.commit()
         return result, 201 if new else 200
