@@ -107,43 +107,45 @@ def _firm_action(application_id: int, action: str, reason: str):
     return _detail(app)
 
 
-@blp.route("/applications/<int:application_id>/withdraw")
-class Withdraw(MethodView):
-    @blp.arguments(FirmAction)
-    @blp.response(200, ApplicationDetail)
-    @blp.alt_response(401, description="not logged in")
-    @blp.alt_response(403, description="only the firm")
-    @blp.alt_response(404, description="no such application")
-    @blp.alt_response(409, description="not withdrawable in its state")
-    def post(self, body, application_id):
-        """Withdraw an application that is submitted or in review."""
-        return _firm_action(application_id, "withdraw", body["reason"])
+def _firm_action_view(name: str, action: str, conflict: str, doc: str) -> type[MethodView]:
+    """The view of one firm-side move (withdraw, resubmit, request review): same gate, same answers."""
+
+    class View(MethodView):
+        @blp.arguments(FirmAction)
+        @blp.response(200, ApplicationDetail)
+        @blp.alt_response(401, description="not logged in")
+        @blp.alt_response(403, description="only the firm")
+        @blp.alt_response(404, description="no such application")
+        @blp.alt_response(409, description=conflict)
+        def post(self, body, application_id):
+            return _firm_action(application_id, action, body["reason"])
+
+    View.__name__ = View.__qualname__ = name
+    View.post.__doc__ = doc
+    return View
 
 
-@blp.route("/applications/<int:application_id>/resubmit")
-class Resubmit(MethodView):
-    @blp.arguments(FirmAction)
-    @blp.response(200, ApplicationDetail)
-    @blp.alt_response(401, description="not logged in")
-    @blp.alt_response(403, description="only the firm")
-    @blp.alt_response(404, description="no such application")
-    @blp.alt_response(409, description="only a returned application is resubmitted")
-    def post(self, body, application_id):
-        """Resubmit a returned (退单) application."""
-        return _firm_action(application_id, "resubmit", body["reason"])
-
-
-@blp.route("/applications/<int:application_id>/request-review")
-class RequestReview(MethodView):
-    @blp.arguments(FirmAction)
-    @blp.response(200, ApplicationDetail)
-    @blp.alt_response(401, description="not logged in")
-    @blp.alt_response(403, description="only the firm")
-    @blp.alt_response(404, description="no such application")
-    @blp.alt_response(409, description="only a declined application is reviewed")
-    def post(self, body, application_id):
-        """Ask for a declined application to be reviewed by another officer (people decide, not scores)."""
-        return _firm_action(application_id, "request_review", body["reason"])
+blp.route("/applications/<int:application_id>/withdraw")(
+    _firm_action_view(
+        "Withdraw",
+        "withdraw",
+        "not withdrawable in its state",
+        "Withdraw an application that is submitted or in review.",
+    )
+)
+blp.route("/applications/<int:application_id>/resubmit")(
+    _firm_action_view(
+        "Resubmit", "resubmit", "only a returned application is resubmitted", "Resubmit a returned (退单) application."
+    )
+)
+blp.route("/applications/<int:application_id>/request-review")(
+    _firm_action_view(
+        "RequestReview",
+        "request_review",
+        "only a declined application is reviewed",
+        "Ask for a declined application to be reviewed by another officer (people decide, not scores).",
+    )
+)
 
 
 @blp.route("/banks/<string:bank>/applications")
