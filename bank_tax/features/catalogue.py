@@ -110,7 +110,6 @@ CATALOGUE: tuple[Feature, ...] = (
     ),
 )
 
-BY_NAME = {f.name: f for f in CATALOGUE}
 NAMES = tuple(f.name for f in CATALOGUE)
 
 

@@ -154,6 +154,19 @@ def get(session: Session, application_id: int) -> Application:
     return app
 
 
+def record_view(session: Session, *, app: Application, actor: Principal) -> None:
+    """An officer's view of a firm's application is on record (the firm's own and staff views are not)."""
+    if actor.is_bank:
+        audit.record(
+            session,
+            actor=actor,
+            action="application.view",
+            uscc=app.uscc,
+            resource=f"application/{app.id}",
+            purpose="underwriting",
+        )
+
+
 def act(session: Session, *, app: Application, action: str, actor: Principal, reason: str = "") -> Application:
     """A firm's or officer's move without a decision (review, withdraw, resubmit, request_review)."""
     if action == "request_review":

@@ -31,7 +31,7 @@ from bank_tax.lending.schemas import (
     QueueQuery,
     fen,
 )
-from bank_tax.security import audit, policy
+from bank_tax.security import policy
 from bank_tax.security.auth import current_principal
 from bank_tax.sources.ingest import decode
 
@@ -85,16 +85,8 @@ class ApplicationItem(MethodView):
         principal = current_principal()
         app = service.get(db.session, application_id)
         policy.require(principal, "application.read", uscc=app.uscc, bank_code=app.bank_code)
-        if principal.is_bank:  # an officer's view of a firm's application is on record
-            audit.record(
-                db.session,
-                actor=principal,
-                action="application.view",
-                uscc=app.uscc,
-                resource=f"application/{app.id}",
-                purpose="underwriting",
-            )
-            db.session.commit()
+        service.record_view(db.session, app=app, actor=principal)
+        db.session.commit()
         return _detail(app)
 
 

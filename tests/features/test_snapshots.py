@@ -1,6 +1,5 @@
 """Feature snapshots round-trip exactly and refuse altered bytes."""
 
-
 import numpy as np
 import pytest
 import sqlalchemy as sa
