@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 FLASK := $(BIN)/flask --app app
 
-.PHONY: run test test-sqlite test-postgres bench lint migrate demo clean venv dev
+.PHONY: run model test test-sqlite test-postgres bench lint migrate demo clean venv dev
 
 venv: $(VENV)/.installed
 dev: $(VENV)/.installed-dev
@@ -29,7 +29,11 @@ migrate: venv
 demo: migrate
 	$(FLASK) demo load --if-empty
 
-run: demo
+model: demo
+	$(FLASK) model bootstrap
+	$(FLASK) pipeline run --no-ingest
+
+run: model
 	@echo "serving on http://127.0.0.1:$(PORT)  (API docs: http://127.0.0.1:$(PORT)/api/docs)"
 	$(FLASK) run --host 127.0.0.1 --port $(PORT)
 
@@ -49,7 +53,7 @@ test-postgres: dev
 lint: dev
 	$(BIN)/ruff check .
 
-bench: venv
+bench: dev
 	PG_OPTIONAL=1 tests/with-postgres.sh $(BIN)/python -m bank_tax.bench
 
 clean:

@@ -33,13 +33,25 @@ def register_cli(app: Flask) -> None:
     from bank_tax.consent.cli import consent_cli
     from bank_tax.demo import demo_cli
     from bank_tax.features.cli import features_cli
+    from bank_tax.modelling.cli import model_cli, pipeline_cli
     from bank_tax.reports.cli import report_cli
     from bank_tax.scheduler import scheduler_command
     from bank_tax.security.cli import audit_cli, users_cli
     from bank_tax.sources.cli import inbox_command, ingest_command
     from bank_tax.synth.cli import synth_command
 
-    for group in (db_cli, audit_cli, users_cli, demo_cli, bench_cli, consent_cli, report_cli, features_cli):
+    for group in (
+        db_cli,
+        audit_cli,
+        users_cli,
+        demo_cli,
+        bench_cli,
+        consent_cli,
+        report_cli,
+        features_cli,
+        model_cli,
+        pipeline_cli,
+    ):
         app.cli.add_command(group)
     for command in (synth_command, ingest_command, inbox_command, scheduler_command):
         app.cli.add_command(command)

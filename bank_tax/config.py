@@ -12,6 +12,7 @@ import secrets
 from pathlib import Path
 
 PREFIX = "BANK_TAX_"
+REPO = Path(__file__).resolve().parent.parent
 
 
 class Config:
@@ -37,6 +38,12 @@ class Config:
     DEMO_FIRMS = 400
     DEMO_MONTHS = 36
     DEMO_SEED = 20260101
+
+    # the model registry (trained models and their cards) and the first champion's training province
+    MODEL_DIR: str | None = str(REPO / "models")
+    MODEL_BOOTSTRAP_FIRMS = 8000
+    MODEL_BOOTSTRAP_MONTHS = 60
+    MODEL_BOOTSTRAP_SEED = 20261122
 
     # flask-smorest / OpenAPI
     API_TITLE = "bank-tax"
@@ -64,6 +71,7 @@ class TestConfig(Config):
     SECRET_KEY = "test-secret-key-not-for-production"  # noqa: S105 (tests only, never deployed)
     PASSWORD_HASH_N = 2**10  # scrypt cost, small so tests stay fast
     LOGIN_MAX_FAILURES = 3
+    MODEL_DIR = None  # a registry under the test's own instance folder, never the repository's models/
 
 
 def _coerce(value: str, like: object) -> object:
@@ -93,6 +101,8 @@ def load_config(base: type[Config], instance_path: str, overrides: dict | None =
     if not values.get("DATABASE_URL"):
         inst.mkdir(parents=True, exist_ok=True)
         values["DATABASE_URL"] = f"sqlite:///{inst / 'bank_tax.sqlite'}"
+    if not values.get("MODEL_DIR"):
+        values["MODEL_DIR"] = str(inst / "models")
     if not values.get("SECRET_KEY"):
         values["SECRET_KEY"] = _instance_secret(inst / "secret_key")
     return values

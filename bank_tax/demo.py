@@ -116,9 +116,9 @@ def _yuan(text: str) -> int:
     return int(Decimal(text) * 100)
 
 
-def load_lending(session, out_dir: Path, seed: int) -> None:
+def load_history(session, out_dir: Path) -> None:
     """Products, the province's historical loans and their outcome events (through the banks' feedback
-    paths), and a few open applications for officers to decide."""
+    paths)."""
     for doc in json.loads((out_dir / "banks" / "products.json").read_text(encoding="utf-8")):
         products.create(session, actor=None, **doc)
     with open(out_dir / "lending" / "loans.csv", encoding="utf-8", newline="") as fh:
@@ -148,6 +148,11 @@ def load_lending(session, out_dir: Path, seed: int) -> None:
         for k in totals:
             totals[k] += report[k]
     click.echo(f"lending: {len(loan_rows)} historical loans, events " + " ".join(f"{k}={v}" for k, v in totals.items()))
+
+
+def load_lending(session, out_dir: Path, seed: int) -> None:
+    """The lending history, then a few open applications for officers to decide."""
+    load_history(session, out_dir)
     # open applications: some consenting firms with a good published grade apply now
     rng = np.random.default_rng(seed + 1)
     graded = sa.select(CreditGrade.uscc).where(CreditGrade.grade.in_(["A", "B"])).distinct()
@@ -180,8 +185,9 @@ def load_lending(session, out_dir: Path, seed: int) -> None:
     click.echo(f"applications: {opened} open for officers to decide")
 
 
-def load(session, out_dir: Path, seed: int = 0) -> list[tuple[str, str, str]]:
-    """Load the province written in ``out_dir`` and create demo users; return (role, username, password).
+def load_records(session, out_dir: Path) -> tuple[list[dict], list[dict]]:
+    """Banks, the firm registry and every agency file of the province in ``out_dir``; return the bank
+    and firm rows.
 
     Registry rows whose USCC fails validation are not registered; they are counted and reported here
     (the registry file the synthetic province writes has none; agency files do, for the quarantine).
@@ -210,6 +216,12 @@ def load(session, out_dir: Path, seed: int = 0) -> list[tuple[str, str, str]]:
         )
         c = ingest.counts(batch)
         click.echo(f"ingested {rel}: " + " ".join(f"{k}={v}" for k, v in c.items()))
+    return bank_rows, firm_rows
+
+
+def load(session, out_dir: Path, seed: int = 0) -> list[tuple[str, str, str]]:
+    """Load the province written in ``out_dir`` and create demo users; return (role, username, password)."""
+    bank_rows, firm_rows = load_records(session, out_dir)
     granted, revoked = grant_consents(session, [r["uscc"] for r in firm_rows], [r["code"] for r in bank_rows], seed)
     click.echo(f"consents: {granted} granted, {revoked} of them revoked")
     load_lending(session, out_dir, seed)

@@ -56,3 +56,9 @@ class TooManyAttempts(DomainError):
     def __init__(self, message: str, retry_after: int):
         super().__init__(message)
         self.retry_after = retry_after
+
+
+class Unavailable(DomainError):
+    """A part the answer needs is not ready (no champion model yet) (503)."""
+
+    status = 503

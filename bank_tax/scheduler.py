@@ -50,6 +50,13 @@ JOBS: list[JobSpec] = [
         {"hours": 1},
         "mark consents past their expiry as expired",
     ),
+    JobSpec(
+        "pipeline.run",
+        "bank_tax.pipeline:job",
+        "cron",
+        {"hour": 2, "minute": 30},
+        "ingest the drop folder, compute features and score every firm (daily)",
+    ),
 ]
 
 

@@ -109,3 +109,35 @@ def committing_app(tmp_path):
         application = create_app(TestConfig, instance_path=str(tmp_path / "instance"), DATABASE_URL=url)
         yield application
         db.engine_of(application).dispose()
+
+
+@pytest.fixture(scope="session")
+def fitted():
+    """A scoring model trained once per run on a catalogue-shaped synthetic matrix."""
+    from bank_tax.modelling import train
+    from tests.modelling.data import CATEGORIES, DIRECTIONS, NAMES, catalogue_matrix
+
+    X, y, t = catalogue_matrix(4000, seed=11)
+    return train.fit(X, y, names=NAMES, directions=DIRECTIONS, categories=CATEGORIES, time=t, seed=1)
+
+
+@pytest.fixture(scope="session")
+def _champion_registry(fitted, tmp_path_factory):
+    from bank_tax.modelling.registry import Registry
+
+    reg = Registry(tmp_path_factory.mktemp("models"))
+    version = reg.register(fitted.model, {"data": {"source": "tests"}, "evaluation": fitted.report})
+    reg.promote(version)
+    return reg.root, version
+
+
+@pytest.fixture
+def champion(app, _champion_registry):
+    """The app scoring with the trained model as champion (its registry folder is shared by the run)."""
+    root, version = _champion_registry
+    saved = app.config["MODEL_DIR"]
+    app.config["MODEL_DIR"] = str(root)
+    try:
+        yield version
+    finally:
+        app.config["MODEL_DIR"] = saved

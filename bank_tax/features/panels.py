@@ -61,12 +61,11 @@ def monthly(
     """
     usccs = np.unique(np.asarray(usccs, dtype="U18"))
     span = month_range(as_of, months)
-    q = current_versions(source, as_of=as_of).subquery()
+    first, last = span[0].astype("datetime64[D]").item(), span[-1].astype("datetime64[D]").item()
+    q = current_versions(source, as_of=as_of, usccs=usccs, period=(first, last)).subquery()
     kinds = {f.name: f.kind for f in source.fields}
     stmt = sa.select(q.c.uscc, q.c.period, *[q.c[c] for c in columns]).where(
-        q.c.period >= span[0].astype("datetime64[D]").item(),
-        q.c.period <= span[-1].astype("datetime64[D]").item(),
-        q.c.id.not_in(open_disputes(source, as_of=as_of)),
+        q.c.id.not_in(open_disputes(source, as_of=as_of))
     )
     if where is not None:
         stmt = stmt.where(where(q))

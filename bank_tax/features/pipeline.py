@@ -116,7 +116,7 @@ def _tax(session, usccs, as_of, established_month, span) -> dict[str, np.ndarray
 
 def _arrears(session, usccs, as_of) -> dict[str, np.ndarray]:
     src = SOURCES["tax_arrears"]
-    q = current_versions(src, as_of=as_of).subquery()
+    q = current_versions(src, as_of=as_of, usccs=usccs).subquery()
     rows = session.execute(
         sa.select(q.c.uscc, q.c.amount, q.c.arisen_on, q.c.cleared_on).where(
             q.c.id.not_in(open_disputes(src, as_of=as_of))
@@ -142,7 +142,7 @@ def _arrears(session, usccs, as_of) -> dict[str, np.ndarray]:
 
 def _grades(session, usccs, as_of) -> dict[str, np.ndarray]:
     src = SOURCES["credit_grades"]
-    q = current_versions(src, as_of=as_of).subquery()
+    q = current_versions(src, as_of=as_of, usccs=usccs).subquery()
     rows = session.execute(
         sa.select(q.c.uscc, q.c.year, q.c.grade).where(q.c.evaluated_on <= as_of.date()).order_by(q.c.year)
     ).all()
@@ -237,7 +237,7 @@ def _utilities(session, usccs, as_of, sales_yoy) -> dict[str, np.ndarray]:
 
 def _lists(session, usccs, as_of) -> dict[str, np.ndarray]:
     src = SOURCES["public_credit"]
-    q = current_versions(src, as_of=as_of).subquery()
+    q = current_versions(src, as_of=as_of, usccs=usccs).subquery()
     rows = session.execute(
         sa.select(q.c.uscc, q.c.list_type, q.c.listed_on, q.c.removed_on).where(
             q.c.id.not_in(open_disputes(src, as_of=as_of))

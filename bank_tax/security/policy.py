@@ -92,6 +92,8 @@ POLICY: dict[str, Rule] = {
     "application.decide": lambda p, ctx: p is not None and p.is_bank and p.bank_code == ctx.get("bank_code"),
     "loan.report": lambda p, ctx: p is not None and p.is_bank and p.bank_code == ctx.get("bank_code"),
     "loan.read": _bank_users_of(*STAFF),
+    # scoring models: analysts build them, staff oversee them
+    "model.read": _roles(*STAFF, Role.ANALYST),
     # reports
     "report.effect": _roles(*STAFF, Role.ANALYST),
     # banks

@@ -207,7 +207,9 @@ def simulate(province, rng, *, starts, hz, active, sales_fen, paid, grade_by_yea
             & (age_months[:, t] >= 24)
             & (tax12[:, t] >= 300_000)
         )
-        applying = np.nonzero(candidates & (rng.random(n) < 0.035 * (1 + 0.5 * (hz[:, t] > 0))))[0]
+        applying = np.nonzero(
+            candidates & (rng.random(n) < province.params.application_rate * (1 + 0.5 * (hz[:, t] > 0)))
+        )[0]
         for i in applying:
             options = [p for p in PRODUCTS if g[i] in p["grades"] and tax12[i, t] >= p["min_tax_12m"] * 100]
             if not options:

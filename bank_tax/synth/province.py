@@ -43,9 +43,19 @@ class SynthParams:
     seed: int
     end: tuple[int, int]
     faults: bool = True  # inject the agencies' usual faults (bad codes, duplicates, invalid rows)
+    application_rate: float = 0.035  # monthly chance an eligible firm without an open loan applies
 
     @classmethod
-    def make(cls, *, firms: int, months: int, seed: int, end_period: str | None = None, faults: bool = True):
+    def make(
+        cls,
+        *,
+        firms: int,
+        months: int,
+        seed: int,
+        end_period: str | None = None,
+        faults: bool = True,
+        application_rate: float = 0.035,
+    ):
         """Parameters with ``end_period`` 'YYYY-MM'; by default the last month whose data is in by now."""
         if end_period:
             y, m = (int(p) for p in end_period.split("-"))
@@ -54,7 +64,7 @@ class SynthParams:
             y, m = month_add((d.year, d.month), -1)
         if not 1 <= m <= 12:
             raise ValueError(f"bad end period {end_period!r}")
-        return cls(firms=firms, months=months, seed=seed, end=(y, m), faults=faults)
+        return cls(firms=firms, months=months, seed=seed, end=(y, m), faults=faults, application_rate=application_rate)
 
     @property
     def as_of(self) -> dt.date:

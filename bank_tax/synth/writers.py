@@ -231,6 +231,7 @@ def write_province(province: Province, out_dir: Path, *, progress: bool = False)
             "months": province.params.months,
             "seed": province.params.seed,
             "end": f"{province.params.end[0]:04d}-{province.params.end[1]:02d}",
+            "application_rate": province.params.application_rate,
             "as_of": province.params.as_of.isoformat(),
             "faults": province.params.faults,
         },

@@ -106,6 +106,10 @@ MATRIX = {
     ("POST", "/api/v1/banks/<string:bank>/loan-events"): ("path", [401, 403, 403, 200, 200, 403, 403, 403]),
     ("POST", "/api/v1/banks/<string:bank>/loan-events/file"): ("path", [401, 403, 403, 200, 200, 403, 403, 403]),
     ("GET", "/api/v1/reports/effect"): ("report", [401, 403, 403, 403, 403, 200, 200, 200]),
+    # scores: the firm, staff and analysts; the bank within the consent the application gave it
+    ("GET", "/api/v1/enterprises/<string:uscc>/score"): ("firm_path", [401, 200, 403, 200, 200, 200, 200, 200]),
+    ("GET", "/api/v1/models"): ("plain", [401, 403, 403, 403, 403, 200, 200, 200]),
+    ("GET", "/api/v1/models/<string:ref>"): ("model", [401, 403, 403, 403, 403, 200, 200, 200]),
 }
 
 BODIES = {
@@ -141,7 +145,7 @@ EXTRA = [("POST", "/api/v1/users", "officer_elsewhere", [401, 403, 403, 403, 403
 
 
 @pytest.fixture
-def world(session):
+def world(session, champion):
     """One firm and one bank with a user of every role; the bank users belong to ``bank``."""
     firm = factories.enterprise(session)
     other = factories.enterprise(session)
@@ -284,6 +288,8 @@ def _request(client, session, world, builder, method, rule, role):
                 headers=headers,
                 json={"outcome": "upheld", "reply": "经核实无误"},
             )
+        case "model":
+            return client.get("/api/v1/models/champion", headers=headers)
         case "report":
             return client.get(f"{rule}?quarter=2026Q3", headers=headers)
         case "path":

@@ -1,0 +1,1 @@
+"""The scoring model: training set, training, evaluation, the registry of versions, scoring and reasons."""

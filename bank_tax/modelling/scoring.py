@@ -1,0 +1,130 @@
+"""Scoring firms with the champion: one firm on request (masked for a bank), or all firms in a batch."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+from tqdm import tqdm
+
+from bank_tax.categories import CATEGORIES
+from bank_tax.consent.mask import require_firm_read
+from bank_tax.db import bulk_insert, utcnow
+from bank_tax.enterprises.models import Enterprise
+from bank_tax.errors import NotFound, Unavailable
+from bank_tax.features import pipeline
+from bank_tax.features import service as snapshots
+from bank_tax.modelling import explain, scale
+from bank_tax.modelling.model import ScoringModel
+from bank_tax.modelling.models import FirmScore, ScoreRun
+from bank_tax.modelling.service import registry
+from bank_tax.security.roles import Principal
+
+BATCH = 20_000
+
+
+def champion() -> ScoringModel:
+    """The champion model, or 503 when none has been trained yet."""
+    reg = registry()
+    if not reg.has_champion():
+        raise Unavailable("评分模型尚未就绪 / no champion scoring model yet (flask --app app model bootstrap)")
+    return reg.load("champion")
+
+
+def scale_description() -> dict:
+    return {
+        "points": f"{scale.BASE_POINTS:g} at odds {scale.BASE_ODDS:g}:1, {scale.PDO:g} points to double the odds",
+        "range": list(scale.POINTS_RANGE),
+        "grades": [{"grade": g, "pd_below": b} for g, b in scale.GRADES],
+    }
+
+
+def reasons_of(model: ScoringModel, x: np.ndarray, k: int = 3) -> list[dict]:
+    """The top ``k`` reasons of one feature row, in words, with the PD each would remove."""
+    r = model.reasons(x[None, :], k=k)
+    out = []
+    for j, w in zip(r.index[0], r.weight[0], strict=True):
+        if j < 0:
+            continue
+        name = model.names[j]
+        out.append({**explain.describe(name, float(x[j])), "value": float(x[j]), "pd_reduction": float(w)})
+    return out
+
+
+def score_firm(
+    session: Session, *, principal: Principal, uscc: str, purpose: str | None = None, as_of: dt.datetime | None = None
+) -> dict:
+    """A firm's score now: the firm and staff see the full view; a bank sees the score computed only from
+    the categories the firm consented to for ``purpose`` (403 without consent; the read is audited)."""
+    mask = require_firm_read(
+        session, principal=principal, uscc=uscc, purpose=purpose, categories=[], resource=f"score/{uscc}"
+    )
+    if session.scalar(sa.select(Enterprise.id).where(Enterprise.uscc == uscc)) is None:
+        raise NotFound("no such enterprise")
+    model = champion()
+    moment = as_of or utcnow()
+    frame = pipeline.compute(session, usccs=[uscc], as_of=moment, mask=mask)
+    s = model.score(frame.values)
+    used = list(CATEGORIES) if mask is None else [c for c, ok in zip(CATEGORIES, mask.allowed[0], strict=True) if ok]
+    return {
+        "uscc": uscc,
+        "as_of": moment,
+        "model_version": model.version,
+        "feature_set_version": model.feature_set_version,
+        "pd": float(s.pd[0]),
+        "points": int(s.points[0]),
+        "grade": str(s.grade[0]),
+        "categories_used": used,
+        "reasons": reasons_of(model, frame.values[0]),
+        "scale": scale_description(),
+    }
+
+
+def score_all(session: Session, *, as_of: dt.datetime, progress: bool = False) -> ScoreRun:
+    """Features of every registered firm as of ``as_of`` (stored as a snapshot), scored by the champion
+    with their top three reason codes, stored as one run."""
+    model = champion()
+    firms = session.scalars(sa.select(Enterprise.uscc).order_by(Enterprise.uscc)).all()
+    frame = pipeline.compute(session, usccs=firms, as_of=as_of)
+    snap = snapshots.save(session, frame, as_of=as_of)
+    run = ScoreRun(as_of=as_of, model_version=model.version, snapshot_id=snap.id, n_firms=len(frame.usccs))
+    session.add(run)
+    session.flush()
+    names = np.array(model.names)
+    with tqdm(total=len(frame.usccs), desc="scoring", unit="firm", disable=not progress) as bar:
+        for lo in range(0, len(frame.usccs), BATCH):
+            X = frame.values[lo : lo + BATCH]
+            s = model.score(X)
+            r = model.reasons(X, k=3)
+            codes = np.where(r.index >= 0, names[np.maximum(r.index, 0)], "")
+            joined = [",".join(c for c in row if c) for row in codes]
+            bulk_insert(
+                session,
+                FirmScore.__table__,
+                {
+                    "run_id": np.full(X.shape[0], run.id),
+                    "uscc": frame.usccs[lo : lo + BATCH],
+                    "pd": s.pd,
+                    "points": s.points,
+                    "grade": s.grade,
+                    "reasons": joined,
+                },
+            )
+            bar.update(X.shape[0])
+    return run
+
+
+def latest_scores(session: Session, usccs=None) -> dict[str, dict]:
+    """The newest stored (unmasked) score of each firm, from the latest run (for staff and matching)."""
+    run_id = session.scalar(sa.select(sa.func.max(ScoreRun.id)))
+    if run_id is None:
+        return {}
+    stmt = sa.select(FirmScore).where(FirmScore.run_id == run_id)
+    if usccs is not None:
+        stmt = stmt.where(FirmScore.uscc.in_(list(usccs)))
+    return {
+        f.uscc: {"pd": f.pd, "points": f.points, "grade": f.grade, "reasons": [c for c in f.reasons.split(",") if c]}
+        for f in session.scalars(stmt)
+    }
