@@ -38,6 +38,7 @@ class Config:
     DEMO_FIRMS = 400
     DEMO_MONTHS = 36
     DEMO_SEED = 20260101
+    DEMO_APPLICATION_RATE = 0.25  # enough matured loans for the retraining notebook to run on the demo
 
     # the model registry (trained models and their cards) and the first champion's training province
     MODEL_DIR: str | None = str(REPO / "models")

@@ -263,7 +263,12 @@ def demo_load(if_empty: bool) -> None:
             _print_logins()
             return
         out_dir = Path(current_app.instance_path) / "demo"
-        params = SynthParams.make(firms=cfg["DEMO_FIRMS"], months=cfg["DEMO_MONTHS"], seed=cfg["DEMO_SEED"])
+        params = SynthParams.make(
+            firms=cfg["DEMO_FIRMS"],
+            months=cfg["DEMO_MONTHS"],
+            seed=cfg["DEMO_SEED"],
+            application_rate=cfg["DEMO_APPLICATION_RATE"],
+        )
         write_province(generate(params, progress=True), out_dir, progress=True)
         logins = load(session, out_dir, seed=cfg["DEMO_SEED"])
     path = _logins_file()

@@ -1,0 +1,99 @@
+"""Watching a model in use: population stability over time, performance by vintage and by grade.
+
+Plain functions over arrays and the stored score runs; the monitoring notebook and the analysts'
+dashboard call them, so the numbers on a chart and in a report are computed once, here.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from bank_tax.modelling import metrics, scale
+from bank_tax.modelling.models import FirmScore, ScoreRun
+
+
+def quarters(days: np.ndarray) -> np.ndarray:
+    """'2025Q3' labels of dates."""
+    months = np.asarray(days, dtype="datetime64[M]").astype(np.int64)
+    return np.array([f"{m // 12 + 1970}Q{m % 12 // 3 + 1}" for m in months])
+
+
+def psi_by_period(X: np.ndarray, names, periods: np.ndarray, reference: np.ndarray) -> dict[str, dict[str, float]]:
+    """PSI of every feature in each period against the ``reference`` rows (e.g. the training vintages)."""
+    out: dict[str, dict[str, float]] = {}
+    for period in np.unique(periods):
+        rows = periods == period
+        out[str(period)] = {n: metrics.psi(X[reference, j], X[rows, j]) for j, n in enumerate(names)}
+    return out
+
+
+def by_group(y: np.ndarray, p: np.ndarray, groups: np.ndarray) -> list[dict]:
+    """Loans, defaults, default rate, mean PD and AUC per group (vintage quarter, grade, …)."""
+    rows = []
+    for g in np.unique(groups):
+        sel = groups == g
+        s = metrics.summary(y[sel], p[sel])
+        rows.append({"group": str(g), **s})
+    return rows
+
+
+def by_risk_grade(y: np.ndarray, p: np.ndarray) -> list[dict]:
+    """Default rate against predicted PD per risk grade, in grade order."""
+    grades = scale.grades(p)
+    order = {g: i for i, (g, _) in enumerate(scale.GRADES)}
+    return sorted(by_group(y, p, grades), key=lambda r: order[r["group"]])
+
+
+def approvals_by_grade(session: Session) -> list[dict]:
+    """Decided applications per risk grade of the firm's latest stored score: approved, declined, rate."""
+    from bank_tax.lending.models import Application
+
+    run_id = session.scalar(sa.select(sa.func.max(ScoreRun.id)))
+    if run_id is None:
+        return []
+    rows = session.execute(
+        sa.select(FirmScore.grade, Application.status, sa.func.count())
+        .join(FirmScore, sa.and_(FirmScore.uscc == Application.uscc, FirmScore.run_id == run_id))
+        .where(Application.status.in_(["approved", "declined"]))
+        .group_by(FirmScore.grade, Application.status)
+    ).all()
+    out = []
+    for grade, _ in scale.GRADES:
+        approved = sum(n for g, s, n in rows if g == grade and s == "approved")
+        declined = sum(n for g, s, n in rows if g == grade and s == "declined")
+        if approved or declined:
+            out.append(
+                {"grade": grade, "approved": approved, "declined": declined, "rate": approved / (approved + declined)}
+            )
+    return out
+
+
+def score_runs(session: Session) -> list[dict]:
+    """Every stored batch scoring, oldest first: when, which model, how many firms, the grade mix."""
+    runs = session.scalars(sa.select(ScoreRun).order_by(ScoreRun.id)).all()
+    out = []
+    for r in runs:
+        mix = dict(
+            session.execute(
+                sa.select(FirmScore.grade, sa.func.count()).where(FirmScore.run_id == r.id).group_by(FirmScore.grade)
+            ).all()
+        )
+        out.append(
+            {"run_id": r.id, "as_of": r.as_of, "model_version": r.model_version, "firms": r.n_firms, "grades": mix}
+        )
+    return out
+
+
+def score_psi_over_runs(session: Session) -> list[dict]:
+    """PSI of each run's PD distribution against the first run's (is the scored population drifting?)."""
+    rows = session.execute(sa.select(ScoreRun.id, ScoreRun.as_of).order_by(ScoreRun.id)).all()
+    if not rows:
+        return []
+    first = np.array(session.scalars(sa.select(FirmScore.pd).where(FirmScore.run_id == rows[0][0])).all())
+    out = []
+    for run_id, as_of in rows:
+        pds = np.array(session.scalars(sa.select(FirmScore.pd).where(FirmScore.run_id == run_id)).all())
+        out.append({"run_id": run_id, "as_of": as_of, "psi": metrics.psi(first, pds), "mean_pd": float(pds.mean())})
+    return out
