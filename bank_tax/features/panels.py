@@ -44,7 +44,7 @@ def _numeric(values: list, kind: str) -> np.ndarray:
     return np.array([np.nan if v is None else float(v) for v in values], dtype=np.float64)
 
 
-def monthly(
+def read_monthly(
     session: Session,
     *,
     source: Source,
@@ -53,10 +53,11 @@ def monthly(
     as_of: dt.datetime,
     months: int = 36,
     where=None,
-) -> Panel:
-    """A panel of ``columns`` of a monthly source (keyed by uscc and period) as known at ``as_of``.
+) -> dict[str, np.ndarray]:
+    """The long rows of a monthly source for ``usccs`` within the ``months`` before ``as_of``, as known then.
 
-    Date columns come as day numbers (days since 1970-01-01). ``where`` narrows rows further (e.g. one
+    Returns ``uscc`` (U18), ``month`` (datetime64[M]) and each of ``columns`` as float64 (NaN for NULL;
+    date columns as day numbers, days since 1970-01-01). ``where`` narrows rows further (e.g. one
     utility), given the subquery of current versions.
     """
     usccs = np.unique(np.asarray(usccs, dtype="U18"))
@@ -70,14 +71,47 @@ def monthly(
     if where is not None:
         stmt = stmt.where(where(q))
     rows = session.execute(stmt).all()
-    values = {c: np.full((usccs.shape[0], months), np.nan) for c in columns}
-    if rows and usccs.size:
-        cols = list(zip(*rows, strict=True))
-        codes = np.array(cols[0], dtype="U18")
-        firm = np.searchsorted(usccs, codes)
-        firm = np.minimum(firm, usccs.shape[0] - 1)
-        keep = usccs[firm] == codes
-        month = (np.array(cols[1], dtype="datetime64[D]").astype("datetime64[M]") - span[0]).astype(np.int64)
-        for c, col in zip(columns, cols[2:], strict=True):
-            values[c][firm[keep], month[keep]] = _numeric(list(col), kinds.get(c, ""))[keep]
+    if not rows:
+        return {"uscc": np.array([], dtype="U18"), "month": np.array([], dtype="datetime64[M]")} | {
+            c: np.array([], dtype=np.float64) for c in columns
+        }
+    cols = list(zip(*rows, strict=True))
+    out = {
+        "uscc": np.array(cols[0], dtype="U18"),
+        "month": np.array(cols[1], dtype="datetime64[D]").astype("datetime64[M]"),
+    }
+    for c, col in zip(columns, cols[2:], strict=True):
+        out[c] = _numeric(list(col), kinds.get(c, ""))
+    return out
+
+
+def to_panel(rows: dict[str, np.ndarray], *, usccs: np.ndarray, span: np.ndarray, columns: list[str]) -> Panel:
+    """Scatter long rows (as :func:`read_monthly` returns them) into firms × months matrices.
+
+    Rows of firms not in ``usccs`` (sorted) or of months outside ``span`` are ignored.
+    """
+    n, m = usccs.shape[0], span.shape[0]
+    values = {c: np.full((n, m), np.nan) for c in columns}
+    if rows["uscc"].size and n:
+        firm = np.minimum(np.searchsorted(usccs, rows["uscc"]), n - 1)
+        month = (rows["month"] - span[0]).astype(np.int64)
+        keep = (usccs[firm] == rows["uscc"]) & (month >= 0) & (month < m)
+        for c in columns:
+            values[c][firm[keep], month[keep]] = rows[c][keep]
     return Panel(usccs=usccs, months=span, values=values)
+
+
+def monthly(
+    session: Session,
+    *,
+    source: Source,
+    columns: list[str],
+    usccs: np.ndarray,
+    as_of: dt.datetime,
+    months: int = 36,
+    where=None,
+) -> Panel:
+    """A panel of ``columns`` of a monthly source (keyed by uscc and period) as known at ``as_of``."""
+    usccs = np.unique(np.asarray(usccs, dtype="U18"))
+    rows = read_monthly(session, source=source, columns=columns, usccs=usccs, as_of=as_of, months=months, where=where)
+    return to_panel(rows, usccs=usccs, span=month_range(as_of, months), columns=columns)

@@ -94,21 +94,28 @@ class ScoringModel:
 
     # -- reasons ---------------------------------------------------------------------------------------
     def reasons(self, X, k: int = 3) -> Reasons:
-        """The top ``k`` reasons of each row (see the module docstring)."""
+        """The top ``k`` reasons of each row (see the module docstring).
+
+        Only the values on the risky side of their good value are tried: the trees are monotonic in each
+        constrained feature, so moving a value that is already as good or better cannot lower the PD.
+        """
         X = self.check(X)
         n, p = X.shape
         k = min(k, p)
         index = np.full((n, k), -1, dtype=np.int64)
         weight = np.zeros((n, k))
+        d = np.asarray(self.directions)
         for lo in range(0, n, REASON_CHUNK):
             block = X[lo : lo + REASON_CHUNK]
             m = block.shape[0]
-            base = self.pd(block)
-            moved = np.repeat(block[None, :, :], p, axis=0)  # feature j moved, for every row
-            idx = np.arange(p)
-            moved[idx, :, idx] = np.where(np.isnan(block.T), np.nan, self.good[:, None])
-            after = self.pd(moved.reshape(p * m, p)).reshape(p, m).T
-            gain = np.where(np.isnan(block), 0.0, base[:, None] - after)
+            with np.errstate(invalid="ignore"):
+                worse = ((d > 0) & (block > self.good)) | ((d < 0) & (block < self.good)) | (d == 0)
+            row, col = np.nonzero(worse & ~np.isnan(block))
+            moved = block[row]
+            moved[np.arange(row.size), col] = self.good[col]
+            gain = np.zeros((m, p))
+            if row.size:
+                gain[row, col] = self.pd(block)[row] - self.pd(moved)
             top = np.argsort(-gain, axis=1, kind="stable")[:, :k]
             w = np.take_along_axis(gain, top, axis=1)
             index[lo : lo + m] = np.where(w > 1e-12, top, -1)
