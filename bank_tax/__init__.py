@@ -45,6 +45,7 @@ def create_app(config: type[Config] = Config, instance_path: str | None = None, 
     from bank_tax.consent.views import blp as consent_blp
     from bank_tax.enterprises.views import blp as enterprises_blp
     from bank_tax.lending.views import blp as lending_blp
+    from bank_tax.matching.views import blp as matching_blp
     from bank_tax.modelling.views import blp as modelling_blp
     from bank_tax.products.views import blp as products_blp
     from bank_tax.reports.views import blp as reports_blp
@@ -60,6 +61,7 @@ def create_app(config: type[Config] = Config, instance_path: str | None = None, 
         products_blp,
         lending_blp,
         modelling_blp,
+        matching_blp,
         reports_blp,
     ):
         api.register_blueprint(blp)

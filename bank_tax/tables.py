@@ -6,6 +6,7 @@ from bank_tax.db import metadata  # noqa: E402
 from bank_tax.enterprises import models as enterprises  # noqa: F401
 from bank_tax.features import models as features  # noqa: F401
 from bank_tax.lending import models as lending  # noqa: F401
+from bank_tax.matching import models as matching  # noqa: F401
 from bank_tax.modelling import models as modelling  # noqa: F401
 from bank_tax.products import models as products  # noqa: F401
 from bank_tax.reports import models as reports  # noqa: F401

@@ -17,4 +17,6 @@ class Bank(SQLModel, table=True):
     code: str = Field(primary_key=True, max_length=32)
     name: str = Field(max_length=100)
     name_en: str = Field(default="", max_length=100)
+    # when the scheduler sends this bank a whitelist: a crontab line in UTC (default 06:00 on the 1st)
+    whitelist_cron: str = Field(default="0 6 1 * *", max_length=64)
     created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

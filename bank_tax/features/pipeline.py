@@ -330,18 +330,24 @@ def derive(inp: Inputs) -> FeatureFrame:
     return FeatureFrame(usccs=usccs, names=NAMES, values=matrix)
 
 
+def mask_rows(mask: Mask, usccs: np.ndarray) -> np.ndarray:
+    """The mask's allowed categories lined up with ``usccs`` (the mask's rows may come in any order;
+    firms it does not name get nothing)."""
+    if mask.usccs.size == 0:
+        return np.zeros((usccs.shape[0], len(CATEGORIES)), dtype=bool)
+    by_code = np.argsort(mask.usccs, kind="stable")
+    at = by_code[np.minimum(np.searchsorted(mask.usccs[by_code], usccs), by_code.size - 1)]
+    return np.where((mask.usccs[at] == usccs)[:, None], mask.allowed[at], False)
+
+
 def apply_mask(frame: FeatureFrame, mask: Mask) -> FeatureFrame:
     """The frame with the features of categories the mask forbids (per firm) set missing."""
-    usccs, matrix = frame.usccs, frame.values.copy()
-    if mask.usccs.size == 0:
-        return FeatureFrame(usccs=usccs, names=frame.names, values=np.full_like(matrix, np.nan))
-    by_code = np.argsort(mask.usccs, kind="stable")  # the mask's rows may come in any order
-    at = by_code[np.minimum(np.searchsorted(mask.usccs[by_code], usccs), max(by_code.size - 1, 0))]
-    allowed = np.where((mask.usccs[at] == usccs)[:, None], mask.allowed[at], False)
+    matrix = frame.values.copy()
+    allowed = mask_rows(mask, frame.usccs)
     for j, category in enumerate(CATEGORIES):
         cols = [NAMES.index(n) for n in of_category(category)]
         matrix[np.ix_(~allowed[:, j], cols)] = np.nan
-    return FeatureFrame(usccs=usccs, names=frame.names, values=matrix)
+    return FeatureFrame(usccs=frame.usccs, names=frame.names, values=matrix)
 
 
 def compute(session: Session, *, usccs, as_of: dt.datetime, mask: Mask | None = None) -> FeatureFrame:

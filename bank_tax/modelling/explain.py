@@ -52,3 +52,11 @@ def describe(name: str, value: float) -> dict[str, str]:
         "zh": f"{zh_label}：{value_text(name, value, 'zh')}",
         "en": f"{en_label}: {value_text(name, value, 'en')}",
     }
+
+
+def label(name: str, lang: str) -> str:
+    """A reason code's feature label alone (for lists that show the codes without values)."""
+    f = _BY_NAME.get(name)
+    if f is None:
+        return name
+    return f.zh if lang == "zh" else f.en

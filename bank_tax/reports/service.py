@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from bank_tax import exports
 from bank_tax.reports import effect
 from bank_tax.reports.models import ReportEdition
 from bank_tax.security import audit
 from bank_tax.security.roles import Principal
-
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def produce_effect(session: Session, *, quarter: str, actor: Principal | None) -> ReportEdition:
@@ -44,33 +41,10 @@ def latest(session: Session, *, quarter: str) -> ReportEdition | None:
 
 
 def to_csv(report: dict) -> bytes:
-    """The flattened report as CSV (UTF-8 with BOM, so spreadsheet programs read the Chinese)."""
-    rows = effect.rows(report)
-    buf = io.StringIO()
-    writer = csv.DictWriter(buf, list(rows[0]), lineterminator="\n")
-    writer.writeheader()
-    writer.writerows({k: safe_cell(v) for k, v in r.items()} for r in rows)
-    return ("\ufeff" + buf.getvalue()).encode("utf-8")
-
-
-def safe_cell(value):
-    """Text a spreadsheet would run as a formula (= + - @ …) is quoted; numbers stay numbers."""
-    if isinstance(value, str) and value.startswith(FORMULA_START):
-        return "'" + value
-    return value
+    """The flattened report as CSV."""
+    return exports.to_csv(effect.rows(report))
 
 
 def to_xlsx(report: dict) -> bytes:
-    """The flattened report as an XLSX workbook (one sheet), formula-safe."""
-    from openpyxl import Workbook
-
-    rows = effect.rows(report)
-    wb = Workbook()
-    ws = wb.active
-    ws.title = f"effect {report['quarter']}"
-    ws.append(list(rows[0]))
-    for r in rows:
-        ws.append([safe_cell(v) for v in r.values()])
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
+    """The flattened report as an XLSX workbook (one sheet)."""
+    return exports.to_xlsx(effect.rows(report), title=f"effect {report['quarter']}")

@@ -12,13 +12,12 @@ from marshmallow import validate
 
 from bank_tax.api import Strict
 from bank_tax.db import db
+from bank_tax.exports import XLSX
 from bank_tax.reports import service
 from bank_tax.security import policy
 from bank_tax.security.auth import current_principal
 
 blp = Blueprint("reports", __name__, url_prefix="/api/v1/reports", description="Effect statistics")
-
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 class EffectQuery(Strict):

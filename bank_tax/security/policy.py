@@ -92,6 +92,13 @@ POLICY: dict[str, Rule] = {
     "application.decide": lambda p, ctx: p is not None and p.is_bank and p.bank_code == ctx.get("bank_code"),
     "loan.report": lambda p, ctx: p is not None and p.is_bank and p.bank_code == ctx.get("bank_code"),
     "loan.read": _bank_users_of(*STAFF),
+    # matching: the firm sees its own matches (and staff, to help it); a bank's whitelists are its own
+    "match.read": _own_firm_or(*STAFF),
+    "whitelist.read": _bank_users_of(*STAFF),
+    "whitelist.generate": _bank_users_of(*STAFF),
+    "bank.schedule": lambda p, ctx: (
+        p is not None and (p.role == Role.ADMIN or (p.role == Role.BANK_ADMIN and p.bank_code == ctx.get("bank_code")))
+    ),
     # scoring models: analysts build them, staff oversee them
     "model.read": _roles(*STAFF, Role.ANALYST),
     # reports

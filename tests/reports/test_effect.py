@@ -7,9 +7,9 @@ import pytest
 from openpyxl import load_workbook
 
 from bank_tax.db import utcnow
+from bank_tax.exports import safe_cell
 from bank_tax.lending import loans, service
 from bank_tax.reports import effect
-from bank_tax.reports.service import safe_cell
 from bank_tax.security.roles import Principal, Role
 from bank_tax.sources import ingest
 from bank_tax.sources.specs import SOURCES

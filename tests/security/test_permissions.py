@@ -11,6 +11,7 @@ import pytest
 import sqlalchemy as sa
 
 from bank_tax.lending import service as applications
+from bank_tax.matching import service as whitelists
 from bank_tax.security import service
 from bank_tax.sources import ingest
 from bank_tax.sources import service as sources
@@ -109,6 +110,19 @@ MATRIX = {
     # scores: the firm, staff and analysts; the bank within the consent the application gave it
     ("GET", "/api/v1/enterprises/<string:uscc>/score"): ("firm_path", [401, 200, 403, 200, 200, 200, 200, 200]),
     ("GET", "/api/v1/models"): ("plain", [401, 403, 403, 403, 403, 200, 200, 200]),
+    # matching: the firm and staff; whitelists: users of the bank and staff
+    ("GET", "/api/v1/enterprises/<string:uscc>/matches"): ("firm_path", [401, 200, 403, 403, 403, 403, 200, 200]),
+    ("GET", "/api/v1/banks/<string:bank>/whitelists"): ("path", [401, 403, 403, 200, 200, 403, 200, 200]),
+    ("POST", "/api/v1/banks/<string:bank>/whitelists"): ("path", [401, 403, 403, 201, 201, 403, 201, 201]),
+    ("GET", "/api/v1/banks/<string:bank>/whitelists/latest"): ("path", [401, 403, 403, 200, 200, 403, 200, 200]),
+    ("GET", "/api/v1/banks/<string:bank>/whitelists/<int:edition_id>"): (
+        "path",
+        [401, 403, 403, 200, 200, 403, 200, 200],
+    ),
+    ("GET", "/api/v1/banks/<string:bank>/whitelists/<int:edition_id>/diff"): (
+        "path",
+        [401, 403, 403, 200, 200, 403, 200, 200],
+    ),
     ("GET", "/api/v1/models/<string:ref>"): ("model", [401, 403, 403, 403, 403, 200, 200, 200]),
 }
 
@@ -145,7 +159,7 @@ EXTRA = [("POST", "/api/v1/users", "officer_elsewhere", [401, 403, 403, 403, 403
 
 
 @pytest.fixture
-def world(session, champion):
+def world(app, session, champion):
     """One firm and one bank with a user of every role; the bank users belong to ``bank``."""
     firm = factories.enterprise(session)
     other = factories.enterprise(session)
@@ -206,7 +220,10 @@ def world(session, champion):
         reason="wrong",
         actor=service.principal_of(users["own_firm"]),
     )
+    with app.app_context():
+        edition = whitelists.generate(session, bank_code=bank.code, actor=None)
     return {
+        "edition": edition.id,
         "firm": firm,
         "bank": bank,
         "elsewhere": elsewhere,
@@ -297,6 +314,7 @@ def _request(client, session, world, builder, method, rule, role):
                 rule.replace("<string:bank>", world["bank"].code)
                 .replace("<string:code>", "YSD")
                 .replace("<int:application_id>", str(world["application"]))
+                .replace("<int:edition_id>", str(world["edition"]))
             )
             if rule.endswith("/loan-events/file"):
                 data = b"event_id,contract_no,event_type,event_date,amount,dpd\nF1,NONE,repayment,2024-02-01,0,0\n"
@@ -377,6 +395,7 @@ def test_another_banks_users_are_refused_on_every_bank_endpoint(app, client, ses
                 rule.replace("<string:bank>", world["bank"].code)
                 .replace("<string:code>", "YSD")
                 .replace("<int:application_id>", str(world["application"]))
+                .replace("<int:edition_id>", str(world["edition"]))
             )
             if rule.endswith("/loan-events/file"):
                 data = b"event_id,contract_no,event_type,event_date,amount,dpd\n"

@@ -1,0 +1,116 @@
+"""Shapes of the matching and whitelist endpoints."""
+
+from __future__ import annotations
+
+import marshmallow as ma
+from marshmallow import validate
+
+from bank_tax.api import Strict
+from bank_tax.products.schemas import GRADES  # noqa: F401  (tax grades, for the docs)
+
+
+class Text(ma.Schema):
+    zh = ma.fields.String()
+    en = ma.fields.String()
+
+
+class FailedRule(Text):
+    rule = ma.fields.String()
+
+
+class Match(ma.Schema):
+    bank_code = ma.fields.String()
+    bank_name = ma.fields.String()
+    product_code = ma.fields.String()
+    name = ma.fields.String()
+    name_en = ma.fields.String()
+    eligible = ma.fields.Boolean()
+    limit = ma.fields.Integer(allow_none=True, metadata={"description": "estimated limit, 元"})
+    rate = ma.fields.Float(allow_none=True, metadata={"description": "indicative rate, percent a year"})
+    rate_range = ma.fields.List(ma.fields.Float(), metadata={"description": "spread over the LPR, min and max"})
+    terms_months = ma.fields.List(ma.fields.Integer())
+    probability_of_approval = ma.fields.Float()
+    consent_needed = ma.fields.List(ma.fields.String())
+    failed = ma.fields.List(ma.fields.Nested(FailedRule))
+
+
+class Matches(ma.Schema):
+    uscc = ma.fields.String()
+    as_of = ma.fields.DateTime()
+    model_version = ma.fields.String()
+    pd = ma.fields.Float()
+    points = ma.fields.Integer()
+    grade = ma.fields.String()
+    tax_grade = ma.fields.String(allow_none=True)
+    priority = ma.fields.Boolean(metadata={"description": "red-listed: banks give priority"})
+    notice = ma.fields.Nested(Text, allow_none=True)
+    eligible_count = ma.fields.Integer()
+    matches = ma.fields.List(ma.fields.Nested(Match))
+
+
+class ReasonCode(Text):
+    code = ma.fields.String()
+
+
+class WhitelistEntryPublic(ma.Schema):
+    rank = ma.fields.Integer()
+    uscc = ma.fields.String()
+    name = ma.fields.String()
+    region_code = ma.fields.String()
+    industry_code = ma.fields.String()
+    product_code = ma.fields.String()
+    limit = ma.fields.Integer(metadata={"description": "suggested limit, 元"})
+    rate = ma.fields.Float()
+    pd = ma.fields.Float()
+    points = ma.fields.Integer()
+    grade = ma.fields.String()
+    eligible_products = ma.fields.Integer()
+    reasons = ma.fields.List(ma.fields.Nested(ReasonCode))
+    consent_id = ma.fields.Integer()
+
+
+class EditionSummary(ma.Schema):
+    id = ma.fields.Integer()
+    bank_code = ma.fields.String()
+    as_of = ma.fields.DateTime()
+    created_at = ma.fields.DateTime()
+    model_version = ma.fields.String()
+    trigger = ma.fields.String()
+    n_firms = ma.fields.Integer()
+    n_products = ma.fields.Integer()
+    digest = ma.fields.String()
+
+
+class Edition(ma.Schema):
+    id = ma.fields.Integer()
+    bank_code = ma.fields.String()
+    as_of = ma.fields.DateTime()
+    created_at = ma.fields.DateTime()
+    model_version = ma.fields.String()
+    trigger = ma.fields.String()
+    n_products = ma.fields.Integer()
+    firms = ma.fields.Integer(metadata={"description": "entries shown (after filters and withdrawals)"})
+    withdrawn = ma.fields.Integer(metadata={"description": "firms removed because their consent ended"})
+    entries = ma.fields.List(ma.fields.Nested(WhitelistEntryPublic))
+
+
+class DiffEntry(WhitelistEntryPublic):
+    previous_limit = ma.fields.Integer()
+    previous_product_code = ma.fields.String()
+
+
+class Diff(ma.Schema):
+    id = ma.fields.Integer()
+    previous_id = ma.fields.Integer(allow_none=True)
+    new = ma.fields.List(ma.fields.Nested(WhitelistEntryPublic))
+    dropped = ma.fields.List(ma.fields.Nested(WhitelistEntryPublic))
+    changed = ma.fields.List(ma.fields.Nested(DiffEntry))
+
+
+class EditionQuery(Strict):
+    format = ma.fields.String(load_default="json", validate=validate.OneOf(["json", "csv", "xlsx"]))
+    region = ma.fields.String(load_default=None, validate=validate.Regexp(r"^\d{2,6}$"))
+    industry = ma.fields.String(load_default=None, validate=validate.Regexp(r"^[A-T](\d{2})?$"))
+    grade = ma.fields.String(load_default=None, validate=validate.Regexp(r"^R[1-8]$"))
+    min_limit = ma.fields.Integer(load_default=None, validate=validate.Range(min=0))
+    max_limit = ma.fields.Integer(load_default=None, validate=validate.Range(min=0))

@@ -1,0 +1,369 @@
+"""Matches for one firm, and whitelists for a bank: generated, stored, read through today's consents,
+diffed and exported."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+
+import numpy as np
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from bank_tax.banks.models import Bank
+from bank_tax.consent.mask import consent_mask
+from bank_tax.db import bulk_insert, utcnow
+from bank_tax.enterprises.models import Enterprise
+from bank_tax.errors import NotFound
+from bank_tax.matching import rules as R
+from bank_tax.matching.facts import gather
+from bank_tax.matching.models import WhitelistEdition, WhitelistEntry
+from bank_tax.modelling import explain
+from bank_tax.modelling.scoring import champion
+from bank_tax.products.models import Product
+from bank_tax.products.service import rules_of
+from bank_tax.security import audit, policy
+from bank_tax.security.roles import Principal
+
+REPAIR_NOTICE = {
+    "zh": "贵企业已被列入严重失信主体名单，暂不能获得信用贷款。纠正失信行为、履行相关义务并在最短公示期满后，"
+    "可通过“信用中国”网站向认定单位申请信用修复；修复完成、移出名单后即可重新匹配产品。",
+    "en": "The firm is on the serious-dishonesty list and cannot be offered credit. After correcting the "
+    "conduct, meeting its obligations and the minimum publicity period, it may apply to the listing "
+    "authority for credit repair (via Credit China); once removed from the list, products match again.",
+}
+PRIORITY_NOTICE = {
+    "zh": "贵企业在守信红名单上，银行将优先受理。",
+    "en": "The firm is on the red list of trustworthy firms: banks give it priority.",
+}
+WHITELIST_PURPOSE = "pre_screen"
+
+
+def active_products(session: Session, bank_code: str | None = None) -> list[dict]:
+    """Every active product (of one bank, or of all), with its current rules and its bank's names."""
+    stmt = (
+        sa.select(Product, Bank.name, Bank.name_en)
+        .join(Bank, Bank.code == Product.bank_code)
+        .where(Product.status == "active")
+        .order_by(Product.bank_code, Product.code)
+    )
+    if bank_code is not None:
+        stmt = stmt.where(Product.bank_code == bank_code)
+    return [
+        {
+            "bank_code": p.bank_code,
+            "bank_name": bank_name,
+            "bank_name_en": bank_name_en,
+            "code": p.code,
+            "name": p.name,
+            "name_en": p.name_en,
+            "version": p.version,
+            "rules": rules_of(session, p),
+        }
+        for p, bank_name, bank_name_en in session.execute(stmt).all()
+    ]
+
+
+def firm_matches(session: Session, *, principal: Principal | None, uscc: str, as_of: dt.datetime | None = None) -> dict:
+    """Every active product of every bank for one firm, ranked, each eligible or with every failed rule."""
+    policy.require(principal, "match.read", uscc=uscc)
+    if session.scalar(sa.select(Enterprise.id).where(Enterprise.uscc == uscc)) is None:
+        raise NotFound("no such enterprise")
+    model = champion()
+    moment = as_of or utcnow()
+    facts = gather(session, usccs=[uscc], as_of=moment, model=model)
+    products = active_products(session)
+    ev = R.evaluate(facts.firms, products, on=moment.date())
+    f = facts.firms
+    matches = []
+    for j in R.order(ev, 0, [p["bank_code"] + p["code"] for p in products]):
+        p = products[j]
+        ok = bool(ev.eligible[0, j])
+        matches.append(
+            {
+                "bank_code": p["bank_code"],
+                "bank_name": p["bank_name"],
+                "product_code": p["code"],
+                "name": p["name"],
+                "name_en": p["name_en"],
+                "eligible": ok,
+                "limit": int(ev.limit[0, j]) if ok else None,
+                "rate": float(ev.rate[0, j]) if ok else None,
+                "rate_range": [float(p["rules"]["rate_spread_min"]), float(p["rules"]["rate_spread_max"])],
+                "terms_months": p["rules"]["terms_months"],
+                "probability_of_approval": float(ev.p_approve[0, j]),
+                "consent_needed": p["rules"]["consent_categories"],
+                "failed": [] if ok else R.reasons(f, ev, 0, j, p["rules"]),
+            }
+        )
+    blacklisted, redlisted = bool(f.blacklisted[0]), bool(f.redlisted[0])
+    return {
+        "uscc": uscc,
+        "as_of": moment,
+        "model_version": model.version,
+        "pd": float(facts.scores.pd[0]),
+        "points": int(facts.scores.points[0]),
+        "grade": str(facts.scores.grade[0]),
+        "tax_grade": f.tax_grade[0] or None,
+        "priority": redlisted,
+        "notice": REPAIR_NOTICE if blacklisted else (PRIORITY_NOTICE if redlisted else None),
+        "eligible_count": int(ev.eligible[0].sum()),
+        "matches": matches,
+    }
+
+
+# -- whitelists -----------------------------------------------------------------------------------------
+def _bank(session: Session, bank_code: str) -> Bank:
+    bank = session.get(Bank, bank_code)
+    if bank is None:
+        raise NotFound("no such bank")
+    return bank
+
+
+def generate(
+    session: Session,
+    *,
+    bank_code: str,
+    actor: Principal | None,
+    trigger: str = "api",
+    as_of: dt.datetime | None = None,
+) -> WhitelistEdition:
+    """A new whitelist edition: firms with a consent in force for pre-screening (to this bank or to all
+    banks) that qualify for at least one of the bank's active products, scored through the bank's mask,
+    ranked by expected credit; stored, and its delivery written to the audit log."""
+    _bank(session, bank_code)
+    model = champion()
+    moment = as_of or utcnow()
+    products = active_products(session, bank_code)
+    firms = np.array(session.scalars(sa.select(Enterprise.uscc).order_by(Enterprise.uscc)).all(), dtype="U18")
+    mask = consent_mask(session, bank_code=bank_code, purpose=WHITELIST_PURPOSE, usccs=firms, at=moment)
+    consenting = mask.consent_id >= 0
+    chosen = np.zeros(0, dtype=np.int64)
+    if consenting.any() and products:
+        facts = gather(
+            session,
+            usccs=firms[consenting],
+            as_of=moment,
+            model=model,
+            mask=type(mask)(
+                usccs=mask.usccs[consenting],
+                allowed=mask.allowed[consenting],
+                window_months=mask.window_months[consenting],
+                consent_id=mask.consent_id[consenting],
+            ),
+        )
+        ev = R.evaluate(facts.firms, products, on=moment.date())
+        value = np.where(ev.eligible, ev.value, -1.0)
+        best = np.argmax(value, axis=1)  # each firm's best product (first by code among equals)
+        rows = np.nonzero(ev.eligible.any(axis=1))[0]
+        order = rows[np.lexsort((facts.firms.usccs[rows], -value[rows, best[rows]]))]
+        chosen = order
+    edition = WhitelistEdition(
+        bank_code=bank_code,
+        as_of=moment,
+        model_version=model.version,
+        trigger=trigger,
+        n_firms=int(chosen.size),
+        n_products=len(products),
+        digest="",
+        created_by=actor.username if actor else "system",
+    )
+    session.add(edition)
+    session.flush()
+    if chosen.size:
+        f, s = facts.firms, facts.scores
+        reasons = model.reasons(facts.frame.values[chosen], k=3)
+        names = np.array(model.names)
+        codes = np.where(reasons.index >= 0, names[np.maximum(reasons.index, 0)], "")
+        cons = mask.consent_id[consenting]
+        product_codes = np.array([p["code"] for p in products])[best[chosen]]
+        entry = {
+            "edition_id": np.full(chosen.size, edition.id),
+            "rank": np.arange(1, chosen.size + 1),
+            "uscc": f.usccs[chosen],
+            "product_code": product_codes,
+            "limit_yuan": ev.limit[chosen, best[chosen]].astype(np.int64),
+            "rate": ev.rate[chosen, best[chosen]],
+            "pd": s.pd[chosen],
+            "points": s.points[chosen],
+            "grade": s.grade[chosen],
+            "eligible_products": ev.eligible[chosen].sum(axis=1),
+            "reasons": [",".join(c for c in row if c) for row in codes],
+            "consent_id": cons[chosen],
+        }
+        bulk_insert(session, WhitelistEntry.__table__, entry)
+        lines = "\n".join(
+            f"{u}\t{p}\t{int(lim)}\t{int(c)}"
+            for u, p, lim, c in zip(entry["uscc"], product_codes, entry["limit_yuan"], entry["consent_id"], strict=True)
+        )
+    else:
+        lines = ""
+    edition.digest = hashlib.sha256(lines.encode()).hexdigest()
+    audit.record(
+        session,
+        actor=actor,
+        action="whitelist.deliver",
+        bank_code=bank_code,
+        resource=f"whitelists/{edition.id}",
+        purpose=WHITELIST_PURPOSE,
+        details={
+            "edition": edition.id,
+            "firms": int(chosen.size),
+            "digest": edition.digest,
+            "consents": sorted({int(c) for c in (entry["consent_id"] if chosen.size else [])})[:1000],
+        },
+    )
+    session.flush()
+    return edition
+
+
+def editions(session: Session, *, bank_code: str, limit: int = 100) -> list[WhitelistEdition]:
+    """The bank's editions, newest first."""
+    return list(
+        session.scalars(
+            sa.select(WhitelistEdition)
+            .where(WhitelistEdition.bank_code == bank_code)
+            .order_by(WhitelistEdition.id.desc())
+            .limit(limit)
+        )
+    )
+
+
+def edition_of(session: Session, *, bank_code: str, edition_id: int | None = None) -> WhitelistEdition:
+    """An edition of this bank (the latest when no id); 404 for another bank's (isolation)."""
+    stmt = sa.select(WhitelistEdition).where(WhitelistEdition.bank_code == bank_code)
+    stmt = stmt.where(WhitelistEdition.id == edition_id) if edition_id else stmt.order_by(WhitelistEdition.id.desc())
+    edition = session.scalars(stmt.limit(1)).first()
+    if edition is None:
+        raise NotFound("没有白名单 / no such whitelist edition")
+    return edition
+
+
+def entries(session: Session, edition: WhitelistEdition, *, at: dt.datetime | None = None) -> tuple[list[dict], int]:
+    """The edition's entries as the bank may see them now: firms whose pre-screening consent to this bank
+    is no longer in force are left out (and counted)."""
+    rows = session.scalars(
+        sa.select(WhitelistEntry).where(WhitelistEntry.edition_id == edition.id).order_by(WhitelistEntry.rank)
+    ).all()
+    if not rows:
+        return [], 0
+    usccs = np.array([r.uscc for r in rows], dtype="U18")
+    mask = consent_mask(session, bank_code=edition.bank_code, purpose=WHITELIST_PURPOSE, usccs=usccs, at=at)
+    visible = mask.consent_id >= 0
+    firms = dict(
+        (u, (name, region, industry))
+        for u, name, region, industry in session.execute(
+            sa.select(Enterprise.uscc, Enterprise.name, Enterprise.region_code, Enterprise.industry_code).where(
+                Enterprise.uscc.in_([r.uscc for r, ok in zip(rows, visible, strict=True) if ok])
+            )
+        ).all()
+    )
+    out = []
+    for r, ok in zip(rows, visible, strict=True):
+        if not ok:
+            continue
+        name, region, industry = firms.get(r.uscc, ("", "", ""))
+        reasons = [c for c in r.reasons.split(",") if c]
+        out.append(
+            {
+                "rank": len(out) + 1,
+                "uscc": r.uscc,
+                "name": name,
+                "region_code": region,
+                "industry_code": industry,
+                "product_code": r.product_code,
+                "limit": r.limit_yuan,
+                "rate": r.rate,
+                "pd": r.pd,
+                "points": r.points,
+                "grade": r.grade,
+                "eligible_products": r.eligible_products,
+                "reasons": [{"code": c, **{k: explain.label(c, k) for k in ("zh", "en")}} for c in reasons],
+                "consent_id": r.consent_id,
+            }
+        )
+    return out, int((~visible).sum())
+
+
+def view(session: Session, edition: WhitelistEdition, **filters) -> dict:
+    """An edition for its bank: header, entries through today's consents (filtered), withdrawn count."""
+    rows, withdrawn = entries(session, edition)
+    rows = _filter(rows, **filters)
+    return {
+        "id": edition.id,
+        "bank_code": edition.bank_code,
+        "as_of": edition.as_of,
+        "created_at": edition.created_at,
+        "model_version": edition.model_version,
+        "trigger": edition.trigger,
+        "n_products": edition.n_products,
+        "firms": len(rows),
+        "withdrawn": withdrawn,
+        "entries": rows,
+    }
+
+
+def _filter(rows, *, region=None, industry=None, grade=None, min_limit=None, max_limit=None, **_):
+    def keep(r):
+        return (
+            (not region or r["region_code"].startswith(region))
+            and (not industry or r["industry_code"].startswith(industry))
+            and (not grade or r["grade"] == grade)
+            and (min_limit is None or r["limit"] >= min_limit)
+            and (max_limit is None or r["limit"] <= max_limit)
+        )
+
+    return [r for r in rows if keep(r)]
+
+
+def diff(session: Session, edition: WhitelistEdition) -> dict:
+    """What changed since the bank's previous edition: new firms, dropped firms, changed limits (both
+    editions read through today's consents, so a withdrawn firm appears in neither)."""
+    previous = session.scalars(
+        sa.select(WhitelistEdition)
+        .where(WhitelistEdition.bank_code == edition.bank_code, WhitelistEdition.id < edition.id)
+        .order_by(WhitelistEdition.id.desc())
+        .limit(1)
+    ).first()
+    now_rows, _ = entries(session, edition)
+    before_rows, _ = entries(session, previous) if previous else ([], 0)
+    now = {r["uscc"]: r for r in now_rows}
+    before = {r["uscc"]: r for r in before_rows}
+    return {
+        "id": edition.id,
+        "previous_id": previous.id if previous else None,
+        "new": [now[u] for u in sorted(set(now) - set(before))],
+        "dropped": [before[u] for u in sorted(set(before) - set(now))],
+        "changed": [
+            {**now[u], "previous_limit": before[u]["limit"], "previous_product_code": before[u]["product_code"]}
+            for u in sorted(set(now) & set(before))
+            if now[u]["limit"] != before[u]["limit"] or now[u]["product_code"] != before[u]["product_code"]
+        ],
+    }
+
+
+EXPORT_COLUMNS = (
+    ("rank", "排名"),
+    ("uscc", "统一社会信用代码"),
+    ("name", "企业名称"),
+    ("region_code", "区划"),
+    ("industry_code", "行业"),
+    ("product_code", "产品"),
+    ("limit", "建议额度（元）"),
+    ("rate", "参考利率（%）"),
+    ("points", "评分"),
+    ("grade", "风险等级"),
+    ("reasons", "主要原因"),
+    ("consent_id", "授权编号"),
+)
+
+
+def export_rows(view_: dict) -> list[dict]:
+    """Flat rows for CSV/XLSX, headed in Chinese and English."""
+    return [
+        {
+            f"{zh} / {key}": ("；".join(x["zh"] for x in r[key]) if key == "reasons" else r[key])
+            for key, zh in EXPORT_COLUMNS
+        }
+        for r in view_["entries"]
+    ]

@@ -1,0 +1,79 @@
+"""Firms whose records make them qualify (or not) for the standard test product."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from bank_tax.db import utcnow
+from bank_tax.sources import ingest
+from bank_tax.sources.specs import SOURCES
+from tests import factories
+from tests.sources.helpers import csv_bytes, vat
+
+
+def land(session, source: str, rows: list[dict]) -> None:
+    batch, _ = ingest.ingest(
+        session, source=SOURCES[source], data=csv_bytes(source, rows), filename="t.csv", actor=None
+    )
+    assert ingest.counts(batch)["rejected"] == 0
+
+
+def firm(session, *, grade: str = "A", tax_paid: str = "3600.00", name: str | None = None, lists=()):
+    """A firm established in 2015 that filed 14 monthly returns on time (``tax_paid`` each) and had
+    ``grade`` published for last year; ``lists``: public-credit list types it is on now."""
+    kw = {"name": name} if name else {}
+    e = factories.enterprise(session, established_on=dt.date(2015, 1, 1), **kw)
+    today = utcnow().date()
+    rows = []
+    for k in range(1, 15):  # the 14 months before the current one
+        y, m = divmod(today.year * 12 + today.month - 1 - k, 12)
+        ny, nm = divmod(y * 12 + m + 1, 12)
+        due = dt.date(ny, nm + 1, 15)
+        filed = min(due - dt.timedelta(days=3), today - dt.timedelta(days=2))  # on time, and already known
+        rows.append(
+            vat(
+                e.uscc,
+                period=f"{y:04d}-{m + 1:02d}",
+                tax_payable=tax_paid,
+                tax_paid=tax_paid,
+                due_date=due.isoformat(),
+                filed_on=filed.isoformat(),
+                received_at=f"{(filed + dt.timedelta(days=1)).isoformat()}T00:00:00+00:00",
+            )
+        )
+    land(session, "vat_declarations", rows)
+    year = today.year - 1 if today.month > 4 else today.year - 2  # the latest year published (April)
+    land(
+        session,
+        "credit_grades",
+        [
+            {
+                "uscc": e.uscc,
+                "year": str(year),
+                "grade": grade,
+                "score": "95",
+                "rule_set": "2021",
+                "evaluated_on": f"{year + 1}-04-15",
+                "received_at": f"{year + 1}-04-16T00:00:00+00:00",
+            }
+        ],
+    )
+    if lists:
+        land(
+            session,
+            "public_credit",
+            [
+                {
+                    "entry_id": f"E-{e.uscc[-8:]}-{i}",
+                    "uscc": e.uscc,
+                    "list_type": t,
+                    "reason": "测试",
+                    "authority": "测试局",
+                    "listed_on": "2025-01-10",
+                    "received_at": "2025-01-11T00:00:00+00:00",
+                }
+                for i, t in enumerate(lists)
+            ],
+        )
+    session.flush()
+    return e
