@@ -32,6 +32,7 @@ demo: migrate
 model: demo
 	$(FLASK) model bootstrap
 	$(FLASK) pipeline run --no-ingest
+	$(FLASK) whitelist generate --if-none
 
 run: model
 	@echo "serving on http://127.0.0.1:$(PORT)  (API docs: http://127.0.0.1:$(PORT)/api/docs)"

@@ -49,6 +49,7 @@ def create_app(config: type[Config] = Config, instance_path: str | None = None, 
     from bank_tax.modelling.views import blp as modelling_blp
     from bank_tax.products.views import blp as products_blp
     from bank_tax.reports.views import blp as reports_blp
+    from bank_tax.scheduler.views import blp as scheduler_blp
     from bank_tax.security.views import blp as security_blp
     from bank_tax.sources.views import blp as sources_blp
 
@@ -63,6 +64,7 @@ def create_app(config: type[Config] = Config, instance_path: str | None = None, 
         modelling_blp,
         matching_blp,
         reports_blp,
+        scheduler_blp,
     ):
         api.register_blueprint(blp)
 

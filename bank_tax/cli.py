@@ -33,6 +33,7 @@ def register_cli(app: Flask) -> None:
     from bank_tax.consent.cli import consent_cli
     from bank_tax.demo import demo_cli
     from bank_tax.features.cli import features_cli
+    from bank_tax.matching.cli import whitelist_cli
     from bank_tax.modelling.cli import model_cli, pipeline_cli
     from bank_tax.reports.cli import report_cli
     from bank_tax.scheduler import scheduler_command
@@ -51,6 +52,7 @@ def register_cli(app: Flask) -> None:
         features_cli,
         model_cli,
         pipeline_cli,
+        whitelist_cli,
     ):
         app.cli.add_command(group)
     for command in (synth_command, ingest_command, inbox_command, scheduler_command):

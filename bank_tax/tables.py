@@ -10,6 +10,7 @@ from bank_tax.matching import models as matching  # noqa: F401
 from bank_tax.modelling import models as modelling  # noqa: F401
 from bank_tax.products import models as products  # noqa: F401
 from bank_tax.reports import models as reports  # noqa: F401
+from bank_tax.scheduler import models as scheduler  # noqa: F401
 from bank_tax.security import models as security  # noqa: F401
 from bank_tax.sources import models as sources  # noqa: F401
 

@@ -6,7 +6,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from bank_tax.banks import service
-from bank_tax.banks.schemas import BankCreate, BankPublic
+from bank_tax.banks.schemas import BankCreate, BankPublic, ScheduleUpdate
 from bank_tax.db import db
 from bank_tax.security import policy
 from bank_tax.security.auth import current_principal
@@ -35,3 +35,19 @@ class Banks(MethodView):
         bank = service.create(db.session, actor=principal, **body)
         db.session.commit()
         return bank
+
+
+@blp.route("/<string:bank>/whitelist-schedule")
+class WhitelistSchedule(MethodView):
+    @blp.arguments(ScheduleUpdate)
+    @blp.response(200, BankPublic)
+    @blp.alt_response(401, description="not logged in")
+    @blp.alt_response(403, description="the bank's admins and platform admins only")
+    @blp.alt_response(404, description="no such bank")
+    def put(self, body, bank):
+        """When the scheduler sends this bank its whitelist (a crontab line in UTC; default monthly)."""
+        principal = current_principal()
+        policy.require(principal, "bank.schedule", bank_code=bank)
+        result = service.set_schedule(db.session, bank_code=bank, actor=principal, **body)
+        db.session.commit()
+        return result

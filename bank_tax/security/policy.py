@@ -99,6 +99,7 @@ POLICY: dict[str, Rule] = {
     "bank.schedule": lambda p, ctx: (
         p is not None and (p.role == Role.ADMIN or (p.role == Role.BANK_ADMIN and p.bank_code == ctx.get("bank_code")))
     ),
+    "scheduler.read": _roles(*STAFF),
     # scoring models: analysts build them, staff oversee them
     "model.read": _roles(*STAFF, Role.ANALYST),
     # reports

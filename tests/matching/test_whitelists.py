@@ -185,3 +185,15 @@ def test_whitelists_hold_exactly_the_consenting_qualifying_firms(app, session, c
         assert session.get(WhitelistEdition, edition.id).n_firms == len(expected)
     finally:
         nested.rollback()
+
+
+def test_the_cli_generates_for_banks_without_an_edition(app, session, champion, world):
+    bank, other_bank, (a, *_) = world
+    pre_screen(session, a.uscc)
+    session.flush()
+    runner = app.test_cli_runner()
+    out = runner.invoke(args=["whitelist", "generate", "--bank", bank.code, "--bank", other_bank.code, "--if-none"])
+    assert out.exit_code == 0, out.output
+    assert f"{bank.code}: edition" in out.output and "with 1 firms" in out.output
+    again = runner.invoke(args=["whitelist", "generate", "--bank", bank.code, "--if-none"])
+    assert "has an edition already" in again.output

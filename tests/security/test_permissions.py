@@ -110,6 +110,8 @@ MATRIX = {
     # scores: the firm, staff and analysts; the bank within the consent the application gave it
     ("GET", "/api/v1/enterprises/<string:uscc>/score"): ("firm_path", [401, 200, 403, 200, 200, 200, 200, 200]),
     ("GET", "/api/v1/models"): ("plain", [401, 403, 403, 403, 403, 200, 200, 200]),
+    ("GET", "/api/v1/scheduler/jobs"): ("plain", [401, 403, 403, 403, 403, 403, 200, 200]),
+    ("PUT", "/api/v1/banks/<string:bank>/whitelist-schedule"): ("path", [401, 403, 403, 403, 200, 403, 403, 200]),
     # matching: the firm and staff; whitelists: users of the bank and staff
     ("GET", "/api/v1/enterprises/<string:uscc>/matches"): ("firm_path", [401, 200, 403, 403, 403, 403, 200, 200]),
     ("GET", "/api/v1/banks/<string:bank>/whitelists"): ("path", [401, 403, 403, 200, 200, 403, 200, 200]),
@@ -127,6 +129,7 @@ MATRIX = {
 }
 
 BODIES = {
+    ("PUT", "/api/v1/banks/<string:bank>/whitelist-schedule"): lambda w, n: {"whitelist_cron": "30 7 * * 1"},
     ("POST", "/api/v1/banks/<string:bank>/products"): lambda w, n: {"code": f"P{n}", "name": "新产品", "rules": RULES},
     ("PUT", "/api/v1/banks/<string:bank>/products/<string:code>"): lambda w, n: {"rules": RULES},
     ("POST", "/api/v1/applications"): lambda w, n: {
