@@ -12,6 +12,7 @@ from bank_tax.bench import cases  # noqa: F401  (registers the cases)
 from bank_tax.bench.harness import CASES, run
 from bank_tax.consent import bench as consent_bench  # noqa: F401
 from bank_tax.features import bench as features_bench  # noqa: F401
+from bank_tax.matching import bench as matching_bench  # noqa: F401
 from bank_tax.modelling import bench as modelling_bench  # noqa: F401
 from bank_tax.sources import bench as sources_bench  # noqa: F401
 

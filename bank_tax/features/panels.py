@@ -15,7 +15,7 @@ import numpy as np
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from bank_tax.sources.service import current_versions, open_disputes
+from bank_tax.sources.service import PUSHDOWN_FIRMS, current_versions, open_disputes
 from bank_tax.sources.specs import Source
 
 
@@ -37,11 +37,43 @@ def month_range(as_of: dt.datetime, months: int) -> np.ndarray:
     return np.arange(last - months + 1, last + 1)
 
 
-def _numeric(values: list, kind: str) -> np.ndarray:
+def _numeric(values, kind: str) -> np.ndarray:
+    """A fetched column as float64: dates (fetched as ISO text) as day numbers, NULL as NaN."""
     if kind == "date":
-        days = np.array(values, dtype="datetime64[D]")
+        days = np.array(["NaT" if v is None else v for v in values], dtype="datetime64[D]")
         return np.where(np.isnat(days), np.nan, days.astype(np.int64).astype(np.float64))
-    return np.array([np.nan if v is None else float(v) for v in values], dtype=np.float64)
+    return np.array(values, dtype=np.float64)  # None becomes NaN
+
+
+def as_text(column, kind: str):
+    """Dates are fetched as ISO text: numpy parses text in C, while driver date objects cost a Python
+    object per value (the same text on SQLite and PostgreSQL)."""
+    return sa.cast(column, sa.String).label(column.name) if kind == "date" else column
+
+
+_STATEMENTS: dict[tuple, sa.Select] = {}
+
+
+def _monthly_statement(source: Source, columns: tuple[str, ...], pushdown: bool, equals) -> sa.Select:
+    """The query of :func:`read_monthly`, built once per shape with bound parameters (``as_of``,
+    ``first``, ``last`` and, pushed down, ``usccs``): building SQLAlchemy statements costs more than
+    running them for a single firm."""
+    key = (source.name, columns, pushdown, equals)
+    stmt = _STATEMENTS.get(key)
+    if stmt is None:
+        as_of = sa.bindparam("as_of")
+        usccs = sa.bindparam("usccs", expanding=True) if pushdown else None
+        q = current_versions(
+            source, as_of=as_of, usccs=usccs, period=(sa.bindparam("first"), sa.bindparam("last"))
+        ).subquery()
+        kinds = {f.name: f.kind for f in source.fields}
+        stmt = sa.select(
+            q.c.uscc, as_text(q.c.period, "date"), *[as_text(q.c[c], kinds.get(c, "")) for c in columns]
+        ).where(q.c.id.not_in(open_disputes(source, as_of=as_of)))
+        if equals is not None:
+            stmt = stmt.where(q.c[equals[0]] == equals[1])
+        _STATEMENTS[key] = stmt
+    return stmt
 
 
 def read_monthly(
@@ -52,25 +84,27 @@ def read_monthly(
     usccs: np.ndarray,
     as_of: dt.datetime,
     months: int = 36,
-    where=None,
+    equals: tuple[str, str] | None = None,
 ) -> dict[str, np.ndarray]:
     """The long rows of a monthly source for ``usccs`` within the ``months`` before ``as_of``, as known then.
 
     Returns ``uscc`` (U18), ``month`` (datetime64[M]) and each of ``columns`` as float64 (NaN for NULL;
-    date columns as day numbers, days since 1970-01-01). ``where`` narrows rows further (e.g. one
-    utility), given the subquery of current versions.
+    date columns as day numbers, days since 1970-01-01). ``equals`` (column, value) narrows rows further
+    (e.g. one utility).
     """
     usccs = np.unique(np.asarray(usccs, dtype="U18"))
     span = month_range(as_of, months)
-    first, last = span[0].astype("datetime64[D]").item(), span[-1].astype("datetime64[D]").item()
-    q = current_versions(source, as_of=as_of, usccs=usccs, period=(first, last)).subquery()
+    pushdown = usccs.shape[0] <= PUSHDOWN_FIRMS
+    stmt = _monthly_statement(source, tuple(columns), pushdown, equals)
+    params = {
+        "as_of": as_of,
+        "first": span[0].astype("datetime64[D]").item(),
+        "last": span[-1].astype("datetime64[D]").item(),
+    }
+    if pushdown:
+        params["usccs"] = usccs.tolist()
+    rows = session.connection().execute(stmt, params).all()  # Core rows: no ORM bookkeeping per row
     kinds = {f.name: f.kind for f in source.fields}
-    stmt = sa.select(q.c.uscc, q.c.period, *[q.c[c] for c in columns]).where(
-        q.c.id.not_in(open_disputes(source, as_of=as_of))
-    )
-    if where is not None:
-        stmt = stmt.where(where(q))
-    rows = session.execute(stmt).all()
     if not rows:
         return {"uscc": np.array([], dtype="U18"), "month": np.array([], dtype="datetime64[M]")} | {
             c: np.array([], dtype=np.float64) for c in columns
@@ -81,7 +115,7 @@ def read_monthly(
         "month": np.array(cols[1], dtype="datetime64[D]").astype("datetime64[M]"),
     }
     for c, col in zip(columns, cols[2:], strict=True):
-        out[c] = _numeric(list(col), kinds.get(c, ""))
+        out[c] = _numeric(col, kinds.get(c, ""))
     return out
 
 
@@ -109,9 +143,9 @@ def monthly(
     usccs: np.ndarray,
     as_of: dt.datetime,
     months: int = 36,
-    where=None,
+    equals: tuple[str, str] | None = None,
 ) -> Panel:
     """A panel of ``columns`` of a monthly source (keyed by uscc and period) as known at ``as_of``."""
     usccs = np.unique(np.asarray(usccs, dtype="U18"))
-    rows = read_monthly(session, source=source, columns=columns, usccs=usccs, as_of=as_of, months=months, where=where)
+    rows = read_monthly(session, source=source, columns=columns, usccs=usccs, as_of=as_of, months=months, equals=equals)
     return to_panel(rows, usccs=usccs, span=month_range(as_of, months), columns=columns)

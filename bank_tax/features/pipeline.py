@@ -21,8 +21,8 @@ from bank_tax.categories import CATEGORIES
 from bank_tax.consent.mask import Mask
 from bank_tax.enterprises.models import Enterprise
 from bank_tax.features.catalogue import CATALOGUE, NAMES, of_category
-from bank_tax.features.panels import month_range, read_monthly, to_panel
-from bank_tax.sources.service import current_versions, open_disputes
+from bank_tax.features.panels import as_text, month_range, read_monthly, to_panel
+from bank_tax.sources.service import PUSHDOWN_FIRMS, current_versions, open_disputes
 from bank_tax.sources.specs import SOURCES
 
 MONTHS = 36
@@ -254,18 +254,42 @@ def _lists(inp: Inputs) -> dict[str, np.ndarray]:
     return out
 
 
+_ROW_STATEMENTS: dict[tuple, sa.Select] = {}
+
+
+def _is_date(kind) -> bool:
+    return isinstance(kind, str) and kind.startswith("datetime64")
+
+
 def _read_rows(session: Session, source: str, usccs: np.ndarray, as_of: dt.datetime, columns: dict[str, str]):
-    """Current versions of a non-monthly source as columns (``columns``: name → numpy dtype)."""
+    """Current versions of a non-monthly source as columns (``columns``: name → numpy dtype); the query
+    is built once per shape with bound parameters, as in :func:`bank_tax.features.panels.read_monthly`."""
     src = SOURCES[source]
-    q = current_versions(src, as_of=as_of, usccs=usccs).subquery()
-    stmt = sa.select(*[q.c[c] for c in columns])
-    if source != "credit_grades":
-        stmt = stmt.where(q.c.id.not_in(open_disputes(src, as_of=as_of)))
-    else:
-        stmt = stmt.where(q.c.evaluated_on <= as_of.date())
-    rows = session.execute(stmt).all()
+    pushdown = usccs.shape[0] <= PUSHDOWN_FIRMS
+    key = (source, tuple(columns), pushdown)
+    stmt = _ROW_STATEMENTS.get(key)
+    if stmt is None:
+        at = sa.bindparam("as_of")
+        q = current_versions(src, as_of=at, usccs=sa.bindparam("usccs", expanding=True) if pushdown else None)
+        q = q.subquery()
+        stmt = sa.select(*[as_text(q.c[c], "date" if _is_date(kind) else "") for c, kind in columns.items()])
+        if source != "credit_grades":
+            stmt = stmt.where(q.c.id.not_in(open_disputes(src, as_of=at)))
+        else:
+            stmt = stmt.where(q.c.evaluated_on <= sa.bindparam("day"))
+        _ROW_STATEMENTS[key] = stmt
+    params = {"as_of": as_of, "day": as_of.date()}
+    if pushdown:
+        params["usccs"] = usccs.tolist()
+    rows = session.connection().execute(stmt, params).all()
     cols = list(zip(*rows, strict=True)) if rows else [[] for _ in columns]
-    return {c: np.array(list(v), dtype=kind) for (c, kind), v in zip(columns.items(), cols, strict=True)}
+    out = {}
+    for (c, kind), v in zip(columns.items(), cols, strict=True):
+        if _is_date(kind):
+            out[c] = np.array(["NaT" if x is None else x for x in v], dtype=kind)
+        else:
+            out[c] = np.array(list(v), dtype=kind)
+    return out
 
 
 def read(session: Session, *, usccs, as_of: dt.datetime) -> Inputs:
@@ -278,13 +302,13 @@ def read(session: Session, *, usccs, as_of: dt.datetime) -> Inputs:
     pos, known = _positions(reg_codes, usccs)
     established[known] = reg_days[pos[known]]
 
-    def monthly(source, columns, months, where=None):
+    def monthly(source, columns, months, equals=None):
         return read_monthly(
-            session, source=SOURCES[source], columns=columns, usccs=usccs, as_of=as_of, months=months, where=where
+            session, source=SOURCES[source], columns=columns, usccs=usccs, as_of=as_of, months=months, equals=equals
         )
 
     def utility(name: str):
-        return lambda q: q.c.utility == name
+        return ("utility", name)
 
     return Inputs(
         usccs=usccs,

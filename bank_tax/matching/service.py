@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 
 import numpy as np
 import sqlalchemy as sa
@@ -20,8 +21,7 @@ from bank_tax.matching.facts import gather
 from bank_tax.matching.models import WhitelistEdition, WhitelistEntry
 from bank_tax.modelling import explain
 from bank_tax.modelling.scoring import champion
-from bank_tax.products.models import Product
-from bank_tax.products.service import rules_of
+from bank_tax.products.models import Product, ProductVersion
 from bank_tax.security import audit, policy
 from bank_tax.security.roles import Principal
 
@@ -42,8 +42,12 @@ WHITELIST_PURPOSE = "pre_screen"
 def active_products(session: Session, bank_code: str | None = None) -> list[dict]:
     """Every active product (of one bank, or of all), with its current rules and its bank's names."""
     stmt = (
-        sa.select(Product, Bank.name, Bank.name_en)
+        sa.select(Product, ProductVersion.rules, Bank.name, Bank.name_en)
         .join(Bank, Bank.code == Product.bank_code)
+        .join(
+            ProductVersion,
+            sa.and_(ProductVersion.product_id == Product.id, ProductVersion.version == Product.version),
+        )
         .where(Product.status == "active")
         .order_by(Product.bank_code, Product.code)
     )
@@ -58,9 +62,9 @@ def active_products(session: Session, bank_code: str | None = None) -> list[dict
             "name": p.name,
             "name_en": p.name_en,
             "version": p.version,
-            "rules": rules_of(session, p),
+            "rules": json.loads(rules),
         }
-        for p, bank_name, bank_name_en in session.execute(stmt).all()
+        for p, rules, bank_name, bank_name_en in session.execute(stmt).all()
     ]
 
 

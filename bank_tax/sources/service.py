@@ -47,7 +47,9 @@ def current_versions(
     ranked = sa.select(t, sa.func.row_number().over(partition_by=partition, order_by=t.c.version.desc()).label("rn"))
     if as_of is not None:
         ranked = ranked.where(t.c.received_at <= as_of)
-    if usccs is not None and len(usccs) <= PUSHDOWN_FIRMS:
+    if isinstance(usccs, sa.BindParameter):  # a cached statement: the list comes with the parameters
+        ranked = ranked.where(t.c.uscc.in_(usccs))
+    elif usccs is not None and len(usccs) <= PUSHDOWN_FIRMS:
         ranked = ranked.where(t.c.uscc.in_([str(u) for u in usccs]))
     if period is not None:
         ranked = ranked.where(t.c.period >= period[0], t.c.period <= period[1])

@@ -121,3 +121,15 @@ def test_data_that_cannot_train_fails_with_a_clear_message(make, message):
     with pytest.raises(train.TrainingDataError, match=message) as exc:
         train.fit(Xb, yb, names=NAMES, directions=DIRECTIONS, categories=CATEGORIES)
     assert exc.value.status == 422 and exc.value.errors
+
+
+def test_the_flat_forest_predicts_exactly_as_scikit_learn(fitted):
+    """Small batches are scored by walking the trees with numpy; it must be the same function."""
+    from bank_tax.modelling.model import SMALL_BATCH, Forest
+
+    X, _, _ = catalogue_matrix(SMALL_BATCH, seed=21)
+    X[::3, ::2] = np.nan  # missing values take the learned branch
+    est = fitted.model.estimator
+    assert np.allclose(Forest(est).raw(X), est.decision_function(X), rtol=0, atol=1e-12)
+    big, _, _ = catalogue_matrix(SMALL_BATCH + 1, seed=22)
+    assert np.allclose(fitted.model.pd(big[:10]), fitted.model.pd(big)[:10], rtol=0, atol=1e-12)
