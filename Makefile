@@ -55,7 +55,8 @@ lint: dev
 	$(BIN)/ruff check .
 
 bench: dev
-	PG_OPTIONAL=1 tests/with-postgres.sh $(BIN)/python -m bank_tax.bench
+	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y -q wrk >/dev/null; } || echo "wrk missing: the load test will be skipped"
+	PG_OPTIONAL=1 tests/with-postgres.sh $(BIN)/python -m bank_tax.bench --load
 
 clean:
 	rm -rf $(VENV) instance bench-results.json *.egg-info

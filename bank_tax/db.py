@@ -70,7 +70,8 @@ def make_engine(url: str, **kwargs) -> Engine:
 
     SQLite: WAL journal, foreign keys on, a generous busy timeout, and every transaction opened with
     ``BEGIN IMMEDIATE`` so that writers queue instead of failing on a stale snapshot (the hash-chained
-    audit log reads its head and appends in one transaction). PostgreSQL: pre-ping, so a restarted
+    audit log reads its head and appends in one transaction) — except transactions declared read-only,
+    which read a WAL snapshot beside the writers. PostgreSQL: pre-ping, so a restarted
     server does not poison the pool.
     """
     if url.startswith("sqlite"):
@@ -89,7 +90,10 @@ def make_engine(url: str, **kwargs) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn: Connection):
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            # a transaction declared read-only (see Database.read_only) takes no write lock, so readers in
+            # several processes run side by side; a deferred one that tries to write fails at once
+            deferred = conn.get_execution_options().get("bank_tax_read_only")
+            conn.exec_driver_sql("BEGIN DEFERRED" if deferred else "BEGIN IMMEDIATE")
 
         return engine
     return sa.create_engine(url, pool_pre_ping=True, **kwargs)
@@ -141,6 +145,13 @@ class Database:
         if "db_session" not in g:
             g.db_session = self.new_session()
         return g.db_session
+
+    def read_only(self) -> Session:
+        """Declare the request's session read-only before its first query (SQLite then reads a snapshot
+        without taking the write lock; elsewhere nothing changes). For views that never write."""
+        session = self.session
+        session.connection(execution_options={"bank_tax_read_only": True})
+        return session
 
     @contextmanager
     def scope(self) -> Iterator[Session]:

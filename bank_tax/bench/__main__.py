@@ -22,6 +22,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="small sizes, for a smoke run")
     parser.add_argument("--case", action="append", choices=sorted(CASES), help="run only these cases")
     parser.add_argument("--out", default="bench-results.json")
+    parser.add_argument("--load", action="store_true", help="also the load test under gunicorn (make bench)")
     args = parser.parse_args(argv)
     rows = run(args.case, quick=args.quick)
     header = (
@@ -34,8 +35,15 @@ def main(argv: list[str] | None = None) -> int:
             f"{r['case']:<22}{r['n']:>10}  {r['ours_s']:>9.4f}  {r['reference_s']:>11.4f}  {r['ratio']:>7.3f}  "
             f"{r['ours_per_s']:>12,}  {'yes' if r['agree'] else 'NO':<5}  {r['reference']}"
         )
+    load_rows = []
+    if args.load:
+        from bank_tax.bench import load
+
+        load_rows = load.run()
     Path(args.out).write_text(
-        json.dumps({"python": platform.python_version(), "quick": args.quick, "results": rows}, indent=2),
+        json.dumps(
+            {"python": platform.python_version(), "quick": args.quick, "results": rows, "load": load_rows}, indent=2
+        ),
         encoding="utf-8",
     )
     print(f"wrote {args.out}")

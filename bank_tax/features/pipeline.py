@@ -295,7 +295,10 @@ def _read_rows(session: Session, source: str, usccs: np.ndarray, as_of: dt.datet
 def read(session: Session, *, usccs, as_of: dt.datetime) -> Inputs:
     """Everything the catalogue needs for ``usccs`` as known at ``as_of`` (the pipeline's only DB access)."""
     usccs = np.unique(np.asarray(usccs, dtype="U18"))
-    registry = session.execute(sa.select(Enterprise.uscc, Enterprise.established_on).order_by(Enterprise.uscc)).all()
+    stmt = sa.select(Enterprise.uscc, Enterprise.established_on).order_by(Enterprise.uscc)
+    if usccs.shape[0] <= PUSHDOWN_FIRMS:
+        stmt = stmt.where(Enterprise.uscc.in_(usccs.tolist()))
+    registry = session.execute(stmt).all()
     reg_codes = np.array([r[0] for r in registry], dtype="U18")
     reg_days = np.array([r[1] for r in registry], dtype="datetime64[D]")
     established = np.full(usccs.shape[0], np.datetime64("NaT"), dtype="datetime64[D]")

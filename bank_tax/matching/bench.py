@@ -75,7 +75,7 @@ def _rules(rng, k: int) -> dict:
     }
 
 
-def build(n: int, *, n_products: int = 50, seed: int = 4):
+def build(n: int, *, n_products: int = 50, seed: int = 4, url: str | None = None):
     """A migrated SQLite database with ``n`` firms, a bank with ``n_products`` products, consents to
     pre-screening from 70% of firms and 36 months of every category; returns the app."""
     from bank_tax import create_app
@@ -92,7 +92,7 @@ def build(n: int, *, n_products: int = 50, seed: int = 4):
 
     rng = np.random.default_rng(seed)
     tmp = Path(tempfile.mkdtemp(prefix="bank-tax-bench-"))
-    url = f"sqlite:///{tmp / 'whitelist.sqlite'}"
+    url = url or f"sqlite:///{tmp / 'whitelist.sqlite'}"
     upgrade(url)
     now = utcnow()
     inp = generate_inputs(n, seed=seed, as_of=now)
@@ -297,7 +297,7 @@ def _generate(app):
         return edition.n_firms, edition.n_products
 
 
-@case("whitelist", size=100_000, quick_size=3_000)
+@case("whitelist", size=100_000, quick_size=1_000)
 def whitelist_case(n: int) -> Case:
     app = build(n)
     return Case(

@@ -28,7 +28,8 @@ class FirmMatches(MethodView):
     def get(self, uscc):
         """Every active product of every bank for this firm, ranked: eligible ones with limit, rate and
         probability of approval; the others with every rule they fail and the gap."""
-        return service.firm_matches(db.session, principal=current_principal(), uscc=normalize(uscc))
+        session = db.read_only()  # declared before the first query (the token check is a read too)
+        return service.firm_matches(session, principal=current_principal(), uscc=normalize(uscc))
 
 
 @blp.route("/banks/<string:bank>/whitelists")
