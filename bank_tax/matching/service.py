@@ -24,6 +24,7 @@ from bank_tax.modelling.scoring import champion
 from bank_tax.products.models import Product, ProductVersion
 from bank_tax.security import audit, policy
 from bank_tax.security.roles import Principal
+from bank_tax.sources.service import PUSHDOWN_FIRMS
 
 REPAIR_NOTICE = {
     "zh": "贵企业已被列入严重失信主体名单，暂不能获得信用贷款。纠正失信行为、履行相关义务并在最短公示期满后，"
@@ -258,7 +259,7 @@ def entries(session: Session, edition: WhitelistEdition, *, at: dt.datetime | No
         (u, (name, region, industry))
         for u, name, region, industry in session.execute(
             sa.select(Enterprise.uscc, Enterprise.name, Enterprise.region_code, Enterprise.industry_code).where(
-                Enterprise.uscc.in_([r.uscc for r, ok in zip(rows, visible, strict=True) if ok])
+                Enterprise.uscc.in_(usccs[visible].tolist()) if visible.sum() <= PUSHDOWN_FIRMS else sa.true()
             )
         ).all()
     )
