@@ -6,7 +6,6 @@ import marshmallow as ma
 from marshmallow import validate
 
 from bank_tax.api import Strict
-from bank_tax.products.schemas import GRADES  # noqa: F401  (tax grades, for the docs)
 
 
 class Text(ma.Schema):
@@ -69,26 +68,22 @@ class WhitelistEntryPublic(ma.Schema):
     consent_id = ma.fields.Integer()
 
 
-class EditionSummary(ma.Schema):
+class EditionHeader(ma.Schema):
     id = ma.fields.Integer()
     bank_code = ma.fields.String()
     as_of = ma.fields.DateTime()
     created_at = ma.fields.DateTime()
     model_version = ma.fields.String()
     trigger = ma.fields.String()
-    n_firms = ma.fields.Integer()
     n_products = ma.fields.Integer()
+
+
+class EditionSummary(EditionHeader):
+    n_firms = ma.fields.Integer()
     digest = ma.fields.String()
 
 
-class Edition(ma.Schema):
-    id = ma.fields.Integer()
-    bank_code = ma.fields.String()
-    as_of = ma.fields.DateTime()
-    created_at = ma.fields.DateTime()
-    model_version = ma.fields.String()
-    trigger = ma.fields.String()
-    n_products = ma.fields.Integer()
+class Edition(EditionHeader):
     firms = ma.fields.Integer(metadata={"description": "entries shown (after filters and withdrawals)"})
     withdrawn = ma.fields.Integer(metadata={"description": "firms removed because their consent ended"})
     entries = ma.fields.List(ma.fields.Nested(WhitelistEntryPublic))

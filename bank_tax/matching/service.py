@@ -150,19 +150,13 @@ def generate(
             usccs=firms[consenting],
             as_of=moment,
             model=model,
-            mask=type(mask)(
-                usccs=mask.usccs[consenting],
-                allowed=mask.allowed[consenting],
-                window_months=mask.window_months[consenting],
-                consent_id=mask.consent_id[consenting],
-            ),
+            mask=mask,  # lined up by code with the consenting firms
         )
         ev = R.evaluate(facts.firms, products, on=moment.date())
         value = np.where(ev.eligible, ev.value, -1.0)
         best = np.argmax(value, axis=1)  # each firm's best product (first by code among equals)
         rows = np.nonzero(ev.eligible.any(axis=1))[0]
-        order = rows[np.lexsort((facts.firms.usccs[rows], -value[rows, best[rows]]))]
-        chosen = order
+        chosen = rows[np.lexsort((facts.firms.usccs[rows], -value[rows, best[rows]]))]
     edition = WhitelistEdition(
         bank_code=bank_code,
         as_of=moment,

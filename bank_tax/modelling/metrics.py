@@ -17,11 +17,16 @@ def _check(y, p) -> tuple[np.ndarray, np.ndarray]:
     return y, p
 
 
+def _classes(y: np.ndarray) -> tuple[float, float]:
+    """Defaults and non-defaults (0 of either makes ranking metrics undefined)."""
+    n1 = y.sum()
+    return n1, y.shape[0] - n1
+
+
 def auc(y, p) -> float:
     """Area under the ROC curve (ties count half); NaN when only one class is present."""
     y, p = _check(y, p)
-    n1 = y.sum()
-    n0 = y.shape[0] - n1
+    n1, n0 = _classes(y)
     if n1 == 0 or n0 == 0:
         return float("nan")
     order = np.argsort(p, kind="mergesort")
@@ -39,8 +44,7 @@ def auc(y, p) -> float:
 def ks(y, p) -> float:
     """Kolmogorov–Smirnov: the largest gap between the PD distributions of defaults and non-defaults."""
     y, p = _check(y, p)
-    n1 = y.sum()
-    n0 = y.shape[0] - n1
+    n1, n0 = _classes(y)
     if n1 == 0 or n0 == 0:
         return float("nan")
     order = np.argsort(p, kind="mergesort")

@@ -55,11 +55,8 @@ def code_version() -> str:
 
 
 def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
     with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
+        return hashlib.file_digest(fh, "sha256").hexdigest()
 
 
 class Registry:
@@ -158,8 +155,8 @@ class Registry:
                     del index["aliases"][alias]
 
     # -- reading -----------------------------------------------------------------------------------------
-    def resolve(self, ref: str) -> str:
-        index = self.index()
+    def resolve(self, ref: str, index: dict | None = None) -> str:
+        index = index or self.index()
         version = index["aliases"].get(ref, ref)
         if version not in index["versions"]:
             raise NotFound(f"no model {ref!r} in the registry" + (" (train one first)" if ref in ALIASES else ""))
@@ -195,21 +192,27 @@ class Registry:
         return json.loads((self.root / version / "card.json").read_text(encoding="utf-8"))
 
     def load(self, ref: str = "champion") -> ScoringModel:
-        """The model ``ref`` names (a version or an alias), its file hash checked first."""
-        version = self.resolve(ref)
-        entry = self.index()["versions"][version]
+        """The model ``ref`` names (a version or an alias), its file hash checked first.
+
+        A model already loaded in this process is reused while its file is untouched (same size and
+        modification time as when its hash was checked); any change to the file means a new check.
+        """
+        index = self.index()
+        version = self.resolve(ref, index)
+        entry = index["versions"][version]
         if entry["status"] == "retired":
             raise RegistryError(f"{version} is retired")
-        key = (version, entry["sha256"])
         path = self.root / version / "model.skops"
+        stat = path.stat()
+        key = (version, entry["sha256"], stat.st_size, stat.st_mtime_ns)
+        if key in self._cache:
+            return self._cache[key]
         actual = _sha256(path)
         if actual != entry["sha256"]:
             raise RegistryError(
                 f"{path} does not match the hash the registry recorded ({actual[:12]}… ≠ {entry['sha256'][:12]}…);"
                 " the file was altered or damaged and will not be loaded"
             )
-        if key in self._cache:
-            return self._cache[key]
         untrusted = sio.get_untrusted_types(file=path)
         unexpected = sorted(set(untrusted) - set(TRUSTED))
         if unexpected:

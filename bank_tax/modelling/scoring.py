@@ -27,10 +27,10 @@ BATCH = 20_000
 
 def champion() -> ScoringModel:
     """The champion model, or 503 when none has been trained yet."""
-    reg = registry()
-    if not reg.has_champion():
-        raise Unavailable("评分模型尚未就绪 / no champion scoring model yet (flask --app app model bootstrap)")
-    return reg.load("champion")
+    try:
+        return registry().load("champion")
+    except NotFound as exc:
+        raise Unavailable("评分模型尚未就绪 / no champion scoring model yet (flask --app app model bootstrap)") from exc
 
 
 def scale_description() -> dict:

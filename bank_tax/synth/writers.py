@@ -280,11 +280,8 @@ def write_province(province: Province, out_dir: Path, *, progress: bool = False)
 
 
 def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
     with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
+        return hashlib.file_digest(fh, "sha256").hexdigest()
 
 
 def summarize(province: Province) -> dict:
