@@ -46,6 +46,9 @@ class Config:
     MODEL_BOOTSTRAP_MONTHS = 60
     MODEL_BOOTSTRAP_SEED = 20261122
 
+    # firms' match answers kept per server process while nothing they depend on changes (0: off)
+    MATCH_CACHE_FIRMS = 1024
+
     # flask-smorest / OpenAPI
     API_TITLE = "bank-tax"
     API_VERSION = "v1"

@@ -1,7 +1,9 @@
 """Load benchmark: the per-firm match endpoint under gunicorn (2 workers), driven by ``wrk`` from a
 second process on loopback at 16 connections for a bounded time, on SQLite and on PostgreSQL; beside it,
 a trivial JSON endpoint of the same app (``GET /api/v1/auth/me``, the same bearer-token check) in the
-same run. Prints p50/p99 latency and requests/s and the throughput ratio.
+same run. Prints p50/p99 latency and requests/s and the throughput ratio, twice: with every answer
+computed (``MATCH_CACHE_FIRMS=0``, the cold path) and with the per-process answer cache of the default
+configuration (each measured firm computed once per worker, then served while nothing has changed).
 
 Each database gets the benchmark province of :mod:`bank_tax.matching.bench` (firms with 36 months of
 records, 50 products, the benchmark model); PostgreSQL runs when ``BANK_TAX_TEST_DATABASE`` names an
@@ -27,6 +29,8 @@ from pathlib import Path
 import sqlalchemy as sa
 
 FIRMS = 2_000
+MEASURED_FIRMS = 500  # requested at random during the measured run
+WARM_FIRMS = 50  # requested before it, to load the model and statement caches in both workers
 CONNECTIONS = 16
 DURATION_S = 15
 TARGETS = "p99 ≤ 100 ms; ≥ 30% of the trivial endpoint's throughput"
@@ -65,7 +69,7 @@ def _prepare(url: str | None):
             s, username="load-operator", password=password, role=Role.OPERATOR, actor=None, cost=2**10
         )
         token, _ = security.issue_token(s, user=user, kind="api", ttl=dt.timedelta(days=1))
-        firms = s.scalars(sa.select(Enterprise.uscc).order_by(Enterprise.uscc).limit(500)).all()
+        firms = s.scalars(sa.select(Enterprise.uscc).order_by(Enterprise.uscc).limit(WARM_FIRMS + MEASURED_FIRMS)).all()
     env = {
         **os.environ,
         "DATABASE_URL": app.config["DATABASE_URL"],
@@ -121,14 +125,14 @@ def _script(tmp: Path, name: str, token: str, paths: list[str]) -> Path:
     return lua
 
 
-def run_backend(name: str, url: str | None) -> dict:
-    env, token, firms = _prepare(url)
-    tmp = Path(tempfile.mkdtemp(prefix="bank-tax-load-"))
+def _serve(env: dict, tmp: Path, token: str, firms: list[str], *, cache_firms: int) -> tuple[dict, dict]:
+    """Start gunicorn with the match-answer cache at ``cache_firms`` (0: every answer computed), warm both
+    workers, run wrk on the match endpoint then on the trivial one; returns both measurements."""
     port = _free_port()
     gunicorn = Path(sys.executable).with_name("gunicorn")
     server = subprocess.Popen(
         [str(gunicorn), "-w", "2", "-b", f"127.0.0.1:{port}", "--log-level", "warning", "app:app"],
-        env=env,
+        env={**env, "BANK_TAX_MATCH_CACHE_FIRMS": str(cache_firms)},
         cwd=Path(__file__).resolve().parents[2],
     )
     try:
@@ -138,21 +142,39 @@ def run_backend(name: str, url: str | None) -> dict:
                 break
             except OSError:
                 time.sleep(0.2)
-        # warm both workers (model load, statement caches)
-        warm = _script(tmp, "warm", token, [f"/api/v1/enterprises/{u}/matches" for u in firms[:50]])
+        # warm both workers (model load, statement caches) on firms outside the measured set
+        warm = _script(tmp, "warm", token, [f"/api/v1/enterprises/{u}/matches" for u in firms[:WARM_FIRMS]])
         subprocess.run(["wrk", "-t2", "-c4", "-d3s", "-s", str(warm), f"http://127.0.0.1:{port}"], capture_output=True)
-        matches = _wrk(port, _script(tmp, "matches", token, [f"/api/v1/enterprises/{u}/matches" for u in firms]))
+        paths = [f"/api/v1/enterprises/{u}/matches" for u in firms[WARM_FIRMS:]]
+        matches = _wrk(port, _script(tmp, "matches", token, paths))
         trivial = _wrk(port, _script(tmp, "trivial", token, ["/api/v1/auth/me"]))
     finally:
         server.terminate()
         server.wait(timeout=30)
+    return matches, trivial
+
+
+def run_backend(name: str, url: str | None) -> list[dict]:
+    """Two rows for one database: answers computed on every request, then with the answer cache (the
+    default; each of the measured firms is computed once per worker, then served while nothing changes)."""
+    env, token, firms = _prepare(url)
+    tmp = Path(tempfile.mkdtemp(prefix="bank-tax-load-"))
+    rows = []
+    try:
+        for mode, cache_firms in (("computed", 0), ("cached", 1024)):
+            matches, trivial = _serve(env, tmp, token, firms, cache_firms=cache_firms)
+            rows.append(
+                {
+                    "backend": name,
+                    "mode": mode,
+                    "matches": matches,
+                    "trivial": trivial,
+                    "throughput_ratio": round(matches["rps"] / trivial["rps"], 3) if trivial["rps"] else None,
+                }
+            )
+    finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    return {
-        "backend": name,
-        "matches": matches,
-        "trivial": trivial,
-        "throughput_ratio": round(matches["rps"] / trivial["rps"], 3) if trivial["rps"] else None,
-    }
+    return rows
 
 
 def run() -> list[dict]:
@@ -160,19 +182,20 @@ def run() -> list[dict]:
     if shutil.which("wrk") is None or not Path(sys.executable).with_name("gunicorn").exists():
         print("load benchmark skipped: needs wrk and gunicorn (make bench installs them)")
         return []
-    rows = [run_backend("sqlite", None)]
+    rows = run_backend("sqlite", None)
     pg = _postgres_url()
     if pg:
-        rows.append(run_backend("postgresql", pg))
+        rows += run_backend("postgresql", pg)
     print(
         f"\nmatch endpoint under load: gunicorn 2 workers, wrk {CONNECTIONS} connections × {DURATION_S} s ({TARGETS})"
     )
-    head = f"{'backend':<12}{'p50 ms':>9}{'p99 ms':>9}{'req/s':>9}{'errors':>8}"
+    head = f"{'backend':<12}{'answers':<10}{'p50 ms':>9}{'p99 ms':>9}{'req/s':>9}{'errors':>8}"
     print(f"{head}   trivial: {'p50':>6}{'p99':>7}{'req/s':>9}  ratio")
     for r in rows:
         m, t = r["matches"], r["trivial"]
         print(
-            f"{r['backend']:<12}{m['p50_ms']:>9.1f}{m['p99_ms']:>9.1f}{m['rps']:>9.0f}{m['errors']:>8}   "
+            f"{r['backend']:<12}{r['mode']:<10}"
+            f"{m['p50_ms']:>9.1f}{m['p99_ms']:>9.1f}{m['rps']:>9.0f}{m['errors']:>8}   "
             f"{'':9}{t['p50_ms']:>6.1f}{t['p99_ms']:>7.1f}{t['rps']:>9.0f}  {r['throughput_ratio']:.2f}"
         )
     return rows

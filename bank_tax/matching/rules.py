@@ -66,9 +66,42 @@ def _fmt(x: float) -> str:
     return f"{x:,.0f}"
 
 
-def evaluate(firms: Firms, products: list[dict], *, on: dt.date | None = None) -> Evaluation:
-    """Every rule for every firm × product (``products``: dicts with ``rules``)."""
-    n, m = firms.usccs.shape[0], len(products)
+GRADES = ("A", "B", "M", "C", "D", "")  # the last: unknown or not consented
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    """Products compiled into columns once (a product list changes far less often than it is read): each
+    threshold as an array over products, prefix rules as prefix × product membership matrices."""
+
+    products: list[dict]
+    grades: np.ndarray  # (len(GRADES), products) bool: grade accepted
+    min_months: np.ndarray
+    min_tax: np.ndarray
+    min_sales: np.ndarray
+    max_pd: np.ndarray  # NaN: no limit
+    amount_min: np.ndarray
+    amount_max: np.ndarray
+    spread_min: np.ndarray
+    spread_max: np.ndarray
+    excl_arrears: np.ndarray  # bool
+    need: np.ndarray  # (products, categories) bool: consent the product needs
+    region_prefixes: tuple[str, ...]
+    region_in: np.ndarray  # (prefixes, products) bool
+    has_regions: np.ndarray
+    industry_prefixes: tuple[str, ...]
+    industry_out: np.ndarray  # (prefixes, products) bool
+    on_sales: np.ndarray  # limit basis: taxable sales (else tax paid)
+    window: np.ndarray  # column of the window sums: months − 1
+    multiple: np.ndarray
+    risk_adjusted: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.products)
+
+
+def compile_products(products: list[dict]) -> Catalogue:
+    """The :class:`Catalogue` of validated product documents (dicts with ``rules``)."""
     rules = [p["rules"] for p in products]
 
     def col(key, default=0):
@@ -76,45 +109,78 @@ def evaluate(firms: Firms, products: list[dict], *, on: dt.date | None = None) -
         values = [r.get(key) if r.get(key) is not None else default for r in rules]
         return np.array([np.nan if v is None else v for v in values], dtype=float)
 
-    fails: dict[str, np.ndarray] = {}
-    grade_ok = np.stack([np.isin(firms.tax_grade, r["grades"]) for r in rules], axis=1) if m else np.zeros((n, 0), bool)
-    fails["grade"] = ~grade_ok
+    def prefixes(key):
+        found = tuple(sorted({x for r in rules for x in r.get(key) or ()}))
+        member = np.array([[x in (r.get(key) or ()) for r in rules] for x in found], dtype=bool)
+        return found, member.reshape(len(found), len(rules))
+
+    region_prefixes, region_in = prefixes("regions")
+    industry_prefixes, industry_out = prefixes("excluded_industries")
+    limits = [r["limit_rule"] for r in rules]
+    return Catalogue(
+        products=products,
+        grades=np.array([[g in r["grades"] for r in rules] for g in GRADES], dtype=bool).reshape(len(GRADES), -1),
+        min_months=col("min_months_operating"),
+        min_tax=col("min_tax_12m"),
+        min_sales=col("min_sales_12m"),
+        max_pd=col("max_pd", None),
+        amount_min=col("amount_min"),
+        amount_max=col("amount_max"),
+        spread_min=col("rate_spread_min"),
+        spread_max=col("rate_spread_max"),
+        excl_arrears=np.array([r.get("exclude_tax_arrears", True) for r in rules], dtype=bool),
+        need=np.array([[c in r["consent_categories"] for c in CATEGORIES] for r in rules], dtype=bool).reshape(
+            len(rules), len(CATEGORIES)
+        ),
+        region_prefixes=region_prefixes,
+        region_in=region_in,
+        has_regions=np.array([bool(r.get("regions")) for r in rules], dtype=bool),
+        industry_prefixes=industry_prefixes,
+        industry_out=industry_out,
+        on_sales=np.array([lr.get("basis", "tax") != "tax" for lr in limits], dtype=bool),
+        window=np.array([int(lr.get("window_months", 12)) - 1 for lr in limits], dtype=np.int64),
+        multiple=np.array([float(lr["multiple"]) for lr in limits], dtype=float),
+        risk_adjusted=np.array([bool(lr.get("risk_adjusted")) for lr in limits], dtype=bool),
+    )
+
+
+def _starts(values: np.ndarray, prefixes: tuple[str, ...], member: np.ndarray) -> np.ndarray:
+    """(firms, products): some prefix of the product's set starts the firm's code."""
+    if not prefixes:
+        return np.zeros((values.shape[0], member.shape[1]), dtype=bool)
+    hit = np.stack([np.char.startswith(values, p) for p in prefixes], axis=1)
+    return (hit.astype(np.int32) @ member.astype(np.int32)) > 0
+
+
+def evaluate(firms: Firms, products: list[dict] | Catalogue, *, on: dt.date | None = None) -> Evaluation:
+    """Every rule for every firm × product (``products``: dicts with ``rules``, or their catalogue)."""
+    cat = products if isinstance(products, Catalogue) else compile_products(products)
+    n, m = firms.usccs.shape[0], len(cat)
+    grade_row = np.full(n, len(GRADES) - 1)
+    for k, g in enumerate(GRADES[:-1]):
+        grade_row[firms.tax_grade == g] = k
+    fails: dict[str, np.ndarray] = {"grade": ~cat.grades[grade_row]}
     with np.errstate(invalid="ignore"):
-        fails["months_operating"] = ~(firms.months_operating[:, None] >= col("min_months_operating")[None, :])
-        fails["min_tax_12m"] = ~(np.nan_to_num(firms.tax_12m)[:, None] >= col("min_tax_12m")[None, :])
-        fails["min_sales_12m"] = ~(np.nan_to_num(firms.sales_12m)[:, None] >= col("min_sales_12m")[None, :])
-        max_pd = col("max_pd", None)
-        fails["max_pd"] = ~np.isnan(max_pd)[None, :] & ~(firms.pd[:, None] <= max_pd[None, :])
-    fails["region"] = np.zeros((n, m), dtype=bool)
-    fails["industry"] = np.zeros((n, m), dtype=bool)
-    for j, r in enumerate(rules):
-        if r.get("regions"):
-            fails["region"][:, j] = ~np.any([np.char.startswith(firms.region, p) for p in r["regions"]], axis=0)
-        if r.get("excluded_industries"):
-            fails["industry"][:, j] = np.any(
-                [np.char.startswith(firms.industry, p) for p in r["excluded_industries"]], axis=0
-            )
+        fails["months_operating"] = ~(firms.months_operating[:, None] >= cat.min_months[None, :])
+        fails["min_tax_12m"] = ~(np.nan_to_num(firms.tax_12m)[:, None] >= cat.min_tax[None, :])
+        fails["min_sales_12m"] = ~(np.nan_to_num(firms.sales_12m)[:, None] >= cat.min_sales[None, :])
+        fails["max_pd"] = ~np.isnan(cat.max_pd)[None, :] & ~(firms.pd[:, None] <= cat.max_pd[None, :])
+    fails["region"] = cat.has_regions[None, :] & ~_starts(firms.region, cat.region_prefixes, cat.region_in)
+    fails["industry"] = _starts(firms.industry, cat.industry_prefixes, cat.industry_out)
     fails["blacklisted"] = np.repeat(firms.blacklisted[:, None], m, axis=1)  # no product for them, ever
-    excl_arrears = np.array([r.get("exclude_tax_arrears", True) for r in rules], dtype=bool)
-    fails["tax_arrears"] = (np.nan_to_num(firms.open_arrears) > 0)[:, None] & excl_arrears[None, :]
+    fails["tax_arrears"] = (np.nan_to_num(firms.open_arrears) > 0)[:, None] & cat.excl_arrears[None, :]
     if firms.consented is not None:
-        need = np.array([[c in r["consent_categories"] for c in CATEGORIES] for r in rules], dtype=bool).reshape(m, -1)
-        fails["consent"] = (need[None, :, :] & ~firms.consented[:, None, :]).any(axis=2)
+        fails["consent"] = (cat.need[None, :, :] & ~firms.consented[:, None, :]).any(axis=2)
 
     # the offer
     pd = np.nan_to_num(firms.pd, nan=1.0)
-    limit = np.zeros((n, m))
-    for j, r in enumerate(rules):
-        lr = r["limit_rule"]
-        basis = firms.tax_window if lr.get("basis", "tax") == "tax" else firms.sales_window
-        raw = basis[:, int(lr.get("window_months", 12)) - 1] * float(lr["multiple"])
-        if lr.get("risk_adjusted"):
-            raw = raw * np.clip(1 - 4 * (pd - 0.02), 0.5, 1.0)
-        limit[:, j] = np.floor(np.minimum(raw, r["amount_max"]) / WAN) * WAN
-    fails["limit"] = limit < col("amount_min")[None, :]
+    basis = np.where(cat.on_sales[None, :], firms.sales_window[:, cat.window], firms.tax_window[:, cat.window])
+    factor = np.where(cat.risk_adjusted[None, :], np.clip(1 - 4 * (pd - 0.02), 0.5, 1.0)[:, None], 1.0)
+    limit = np.floor(np.minimum(basis * cat.multiple[None, :] * factor, cat.amount_max[None, :]) / WAN) * WAN
+    fails["limit"] = limit < cat.amount_min[None, :]
     lpr = lpr_on(on or dt.date.today())
     position = np.clip((pd - 0.005) / 0.145, 0, 1)[:, None]
-    smin, smax = col("rate_spread_min"), col("rate_spread_max")
+    smin, smax = cat.spread_min, cat.spread_max
     rate = np.round(lpr + smin[None, :] + (smax - smin)[None, :] * position, 2)
     eligible = ~np.any(np.stack(list(fails.values())), axis=0) if m else np.zeros((n, 0), bool)
     p_approve = np.where(eligible, np.clip(1.1 - 5 * pd, 0.05, 0.95)[:, None], 0.0)
@@ -125,16 +191,10 @@ def evaluate(firms: Firms, products: list[dict], *, on: dt.date | None = None) -
 
 def order(ev: Evaluation, i: int, codes: list[str]) -> list[int]:
     """The products in the documented ranking order for firm row ``i``."""
-    n_fail = sum(f[i].astype(int) for f in ev.fails.values())
-    return sorted(
-        range(len(codes)),
-        key=lambda j: (
-            not ev.eligible[i, j],
-            -ev.value[i, j] if ev.eligible[i, j] else int(n_fail[j]),
-            ev.rate[i, j],
-            codes[j],
-        ),
-    )
+    n_fail = np.sum([f[i] for f in ev.fails.values()], axis=0)
+    ok = ev.eligible[i]
+    second = np.where(ok, -ev.value[i], n_fail)
+    return np.lexsort((np.array(codes, dtype=str), ev.rate[i], second, ~ok)).tolist()
 
 
 def reasons(firms: Firms, ev: Evaluation, i: int, j: int, rules: dict) -> list[dict]:

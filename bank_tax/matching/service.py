@@ -6,11 +6,14 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import threading
+from collections import OrderedDict
 
 import numpy as np
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from bank_tax import IsoJSONProvider
 from bank_tax.banks.models import Bank
 from bank_tax.consent.mask import consent_mask
 from bank_tax.db import bulk_insert, utcnow
@@ -24,7 +27,9 @@ from bank_tax.modelling.scoring import champion
 from bank_tax.products.models import Product, ProductVersion
 from bank_tax.security import audit, policy
 from bank_tax.security.roles import Principal
+from bank_tax.sources.models import IngestBatch
 from bank_tax.sources.service import PUSHDOWN_FIRMS
+from bank_tax.sources.specs import SOURCES
 
 REPAIR_NOTICE = {
     "zh": "贵企业已被列入严重失信主体名单，暂不能获得信用贷款。纠正失信行为、履行相关义务并在最短公示期满后，"
@@ -69,6 +74,100 @@ def active_products(session: Session, bank_code: str | None = None) -> list[dict
     ]
 
 
+def _product_state() -> list:
+    """Scalar subqueries that name a state of the product table. Every product change (new rules, pause,
+    resume) stamps ``updated_at`` with the time of the change; with the count and the version and status
+    totals they change whenever the active catalogue can."""
+    return [
+        sa.select(agg).select_from(Product).scalar_subquery()
+        for agg in (
+            sa.func.count(),
+            sa.func.max(Product.updated_at),
+            sa.func.sum(Product.version),
+            sa.func.sum(sa.case((Product.status == "active", 1), else_=0)),
+        )
+    ]
+
+
+def _db_key(session: Session) -> str:
+    return session.get_bind().engine.url.render_as_string()
+
+
+_CATALOGUES: dict[tuple, R.Catalogue] = {}
+
+
+def catalogue(session: Session, bank_code: str | None = None) -> R.Catalogue:
+    """The active products compiled for the rules, kept in this process while the product table is in the
+    same state: one small aggregate query per request instead of reading and parsing every product's rules."""
+    state = session.execute(sa.select(*_product_state())).one()
+    key = (_db_key(session), bank_code, *state)
+    compiled = _CATALOGUES.get(key)
+    if compiled is None:
+        if len(_CATALOGUES) >= 64:
+            _CATALOGUES.clear()
+        compiled = _CATALOGUES[key] = R.compile_products(active_products(session, bank_code))
+    return compiled
+
+
+class _Answers:
+    """Firms' match answers as JSON, least recently used out, each kept with the state it was computed
+    from. A firm's answer depends only on its records (insert-only: ingested batches, corrections as new
+    versions through a batch), its registry row (never changed), the products, the champion and the day,
+    so an answer is served again while :func:`_data_state`, the champion's version and the date are the
+    same. ``count(ingest_batch)`` catches batches whose rows commit out of id order on PostgreSQL; the
+    highest id of each record table catches any other writer."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.items: OrderedDict[tuple, tuple[tuple, bytes]] = OrderedDict()
+
+    def get(self, key: tuple, state: tuple) -> bytes | None:
+        with self.lock:
+            hit = self.items.get(key)
+            if hit is None or hit[0] != state:
+                return None
+            self.items.move_to_end(key)
+            return hit[1]
+
+    def put(self, key: tuple, state: tuple, document: bytes, size: int) -> None:
+        with self.lock:
+            self.items[key] = (state, document)
+            self.items.move_to_end(key)
+            while len(self.items) > size:
+                self.items.popitem(last=False)
+
+
+_ANSWERS = _Answers()
+
+
+def _data_state(session: Session) -> tuple:
+    """One query naming the state of everything a firm's matches are computed from in the database."""
+    records = [sa.select(sa.func.max(s.table.__table__.c.id)).scalar_subquery() for s in SOURCES.values()]
+    batches = sa.select(sa.func.count()).select_from(IngestBatch).scalar_subquery()
+    return tuple(session.execute(sa.select(batches, *records, *_product_state())).one())
+
+
+def firm_matches_document(session: Session, *, principal: Principal | None, uscc: str, cache_size: int = 0) -> bytes:
+    """:func:`firm_matches` as a JSON document, served from this process's answers while nothing it was
+    computed from has changed (``cache_size`` firms at most; 0 computes every time). The permission check
+    runs on every request."""
+    policy.require(principal, "match.read", uscc=uscc)
+    if cache_size <= 0:
+        return _dumps(firm_matches(session, principal=principal, uscc=uscc))
+    model = champion()
+    key = (_db_key(session), uscc)
+    state = (*_data_state(session), model.version, utcnow().date())
+    document = _ANSWERS.get(key, state)
+    if document is None:
+        document = _dumps(firm_matches(session, principal=principal, uscc=uscc))
+        _ANSWERS.put(key, state, document, cache_size)
+    return document
+
+
+def _dumps(body: dict) -> bytes:
+    return json.dumps(body, ensure_ascii=False, default=IsoJSONProvider.default).encode()
+
+
 def firm_matches(session: Session, *, principal: Principal | None, uscc: str, as_of: dt.datetime | None = None) -> dict:
     """Every active product of every bank for one firm, ranked, each eligible or with every failed rule."""
     policy.require(principal, "match.read", uscc=uscc)
@@ -77,13 +176,15 @@ def firm_matches(session: Session, *, principal: Principal | None, uscc: str, as
     model = champion()
     moment = as_of or utcnow()
     facts = gather(session, usccs=[uscc], as_of=moment, model=model)
-    products = active_products(session)
-    ev = R.evaluate(facts.firms, products, on=moment.date())
+    compiled = catalogue(session)
+    products = compiled.products
+    ev = R.evaluate(facts.firms, compiled, on=moment.date())
     f = facts.firms
+    eligible, limit, rate = ev.eligible[0].tolist(), ev.limit[0].tolist(), ev.rate[0].tolist()
+    p_approve = ev.p_approve[0].tolist()
     matches = []
     for j in R.order(ev, 0, [p["bank_code"] + p["code"] for p in products]):
-        p = products[j]
-        ok = bool(ev.eligible[0, j])
+        p, ok = products[j], eligible[j]
         matches.append(
             {
                 "bank_code": p["bank_code"],
@@ -92,11 +193,11 @@ def firm_matches(session: Session, *, principal: Principal | None, uscc: str, as
                 "name": p["name"],
                 "name_en": p["name_en"],
                 "eligible": ok,
-                "limit": int(ev.limit[0, j]) if ok else None,
-                "rate": float(ev.rate[0, j]) if ok else None,
+                "limit": int(limit[j]) if ok else None,
+                "rate": rate[j] if ok else None,
                 "rate_range": [float(p["rules"]["rate_spread_min"]), float(p["rules"]["rate_spread_max"])],
                 "terms_months": p["rules"]["terms_months"],
-                "probability_of_approval": float(ev.p_approve[0, j]),
+                "probability_of_approval": p_approve[j],
                 "consent_needed": p["rules"]["consent_categories"],
                 "failed": [] if ok else R.reasons(f, ev, 0, j, p["rules"]),
             }
@@ -139,7 +240,8 @@ def generate(
     _bank(session, bank_code)
     model = champion()
     moment = as_of or utcnow()
-    products = active_products(session, bank_code)
+    compiled = catalogue(session, bank_code)
+    products = compiled.products
     firms = np.array(session.scalars(sa.select(Enterprise.uscc).order_by(Enterprise.uscc)).all(), dtype="U18")
     mask = consent_mask(session, bank_code=bank_code, purpose=WHITELIST_PURPOSE, usccs=firms, at=moment)
     consenting = mask.consent_id >= 0
@@ -152,7 +254,7 @@ def generate(
             model=model,
             mask=mask,  # lined up by code with the consenting firms
         )
-        ev = R.evaluate(facts.firms, products, on=moment.date())
+        ev = R.evaluate(facts.firms, compiled, on=moment.date())
         value = np.where(ev.eligible, ev.value, -1.0)
         best = np.argmax(value, axis=1)  # each firm's best product (first by code among equals)
         rows = np.nonzero(ev.eligible.any(axis=1))[0]

@@ -59,3 +59,70 @@ def test_other_firms_and_banks_may_not_look(client, session, champion, bank):
     for u in (other, officer):
         headers = {"Authorization": f"Bearer {factories.token(session, u)}"}
         assert client.get(f"/api/v1/enterprises/{f.uscc}/matches", headers=headers).status_code == 403
+
+
+def test_the_answer_is_exactly_the_documented_shape(client, session, champion, bank):
+    """The view writes the service's body without marshmallow: loading it through the schema must
+    succeed (no unknown keys, every type right) and dumping it back must give the same document."""
+    from bank_tax.matching.schemas import Matches
+
+    body = _get(client, session, firm(session, grade="B").uscc).get_json()
+    assert Matches().dump(Matches().load(body)) == body
+
+
+def test_a_product_change_is_matched_on_the_next_request(client, session, champion, bank):
+    """Products are compiled once per process and product-table state: new rules and a pause show at once."""
+    from bank_tax.products import service as products
+    from bank_tax.products.models import Product
+    from tests.factories import _staff
+
+    f = firm(session, grade="B")
+    user = factories.user(session, "enterprise", uscc=f.uscc)
+    headers = {"Authorization": f"Bearer {factories.token(session, user)}"}
+
+    def eligible():
+        body = client.get(f"/api/v1/enterprises/{f.uscc}/matches", headers=headers).get_json()
+        return {m["product_code"]: m["eligible"] for m in body["matches"]}
+
+    assert eligible() == {"YSD": True, "AONLY": False}
+    aonly = session.query(Product).filter_by(bank_code=bank.code, code="AONLY").one()
+    products.update(session, product=aonly, rules={**RULES, "grades": ["A", "B"]}, actor=_staff())
+    session.flush()
+    assert eligible() == {"YSD": True, "AONLY": True}
+    products.set_status(session, product=aonly, status="paused", actor=_staff())
+    session.flush()
+    assert eligible() == {"YSD": True}
+
+
+def test_an_answer_is_served_again_until_a_batch_changes_the_firms_records(client, session, champion, bank):
+    """The second request is the first answer (same computation time); a batch that puts the firm on the
+    serious-dishonesty list is in the very next answer."""
+    from tests.matching.helpers import land
+
+    f = firm(session, grade="B")
+    user = factories.user(session, "enterprise", uscc=f.uscc)
+    headers = {"Authorization": f"Bearer {factories.token(session, user)}"}
+    url = f"/api/v1/enterprises/{f.uscc}/matches"
+    first, again = client.get(url, headers=headers).get_json(), client.get(url, headers=headers).get_json()
+    assert first == again and first["eligible_count"] == 1
+    listed = {"entry_id": "E-cache-1", "uscc": f.uscc, "list_type": "serious_dishonesty", "reason": "测试"}
+    land(session, "public_credit", [{**listed, "authority": "测试局", "listed_on": "2025-01-10"}])
+    session.flush()
+    after = client.get(url, headers=headers).get_json()
+    assert after["eligible_count"] == 0 and after["as_of"] > first["as_of"]
+    other = factories.user(session, "enterprise", uscc=factories.enterprise(session).uscc)
+    other_headers = {"Authorization": f"Bearer {factories.token(session, other)}"}
+    assert client.get(url, headers=other_headers).status_code == 403  # checked on every request, cached or not
+
+
+def test_with_the_cache_off_every_answer_is_computed_afresh(app, client, session, champion, bank):
+    f = firm(session, grade="B")
+    user = factories.user(session, "enterprise", uscc=f.uscc)
+    headers = {"Authorization": f"Bearer {factories.token(session, user)}"}
+    url = f"/api/v1/enterprises/{f.uscc}/matches"
+    app.config["MATCH_CACHE_FIRMS"] = 0
+    try:
+        first, again = client.get(url, headers=headers).get_json(), client.get(url, headers=headers).get_json()
+    finally:
+        app.config["MATCH_CACHE_FIRMS"] = 1024
+    assert first["as_of"] < again["as_of"] and first["matches"] == again["matches"]
