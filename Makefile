@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 FLASK := $(BIN)/flask --app app
 
-.PHONY: run model test test-sqlite test-postgres bench lint migrate demo clean venv dev
+.PHONY: browser run model test test-sqlite test-postgres bench lint migrate demo clean venv dev
 
 venv: $(VENV)/.installed
 dev: $(VENV)/.installed-dev
@@ -38,7 +38,7 @@ run: model
 	@echo "serving on http://127.0.0.1:$(PORT)  (API docs: http://127.0.0.1:$(PORT)/api/docs)"
 	$(FLASK) run --host 127.0.0.1 --port $(PORT)
 
-test: dev
+test: dev browser
 	$(BIN)/ruff check .
 	$(MAKE) --no-print-directory test-sqlite
 	$(MAKE) --no-print-directory test-postgres
@@ -50,6 +50,9 @@ test-sqlite: dev
 test-postgres: dev
 	@echo "== test suite on PostgreSQL (throwaway cluster on loopback)"
 	tests/with-postgres.sh $(BIN)/pytest
+
+browser:
+	@tests/with-browser.sh
 
 lint: dev
 	$(BIN)/ruff check .

@@ -404,6 +404,22 @@ def view(session: Session, edition: WhitelistEdition, **filters) -> dict:
     }
 
 
+def delivered_view(session: Session, edition: WhitelistEdition, *, actor: Principal | None, **query) -> dict:
+    """:func:`view` for a reader, with the read on record: which firms the bank received, and in what form
+    (the API's JSON/CSV/XLSX and the workbench page read editions only through this)."""
+    body = view(session, edition, **query)
+    audit.record(
+        session,
+        actor=actor,
+        action="whitelist.read",
+        bank_code=edition.bank_code,
+        resource=f"whitelists/{edition.id}",
+        purpose=WHITELIST_PURPOSE,
+        details={"firms": body["firms"], "format": query.get("format", "page")},
+    )
+    return body
+
+
 def _filter(rows, *, region=None, industry=None, grade=None, min_limit=None, max_limit=None, **_):
     def keep(r):
         return (

@@ -12,7 +12,7 @@ from bank_tax.enterprises.uscc import normalize
 from bank_tax.matching import service
 from bank_tax.matching.models import WhitelistEdition
 from bank_tax.matching.schemas import Diff, Edition, EditionQuery, EditionSummary, Matches
-from bank_tax.security import audit, policy
+from bank_tax.security import policy
 from bank_tax.security.auth import current_principal
 
 blp = Blueprint("matching", __name__, url_prefix="/api/v1", description="Product matching and whitelists")
@@ -65,17 +65,7 @@ class Whitelists(MethodView):
 
 
 def _edition_response(edition: WhitelistEdition, query: dict):
-    principal = current_principal()
-    body = service.view(db.session, edition, **query)
-    audit.record(
-        db.session,
-        actor=principal,
-        action="whitelist.read",
-        bank_code=edition.bank_code,
-        resource=f"whitelists/{edition.id}",
-        purpose=service.WHITELIST_PURPOSE,
-        details={"firms": body["firms"], "format": query["format"]},
-    )
+    body = service.delivered_view(db.session, edition, actor=current_principal(), **query)
     db.session.commit()
     if query["format"] == "json":
         return body

@@ -113,3 +113,21 @@ def bootstrap(*, progress: bool = True) -> str | None:
     t = fitted.report["test"]
     click.echo(f"first champion {version}: out-of-time AUC {t['auc']:.3f}, ECE {t['ece']:.4f}")
     return version
+
+
+def promote(session: Session, *, version: str, alias: str, actor) -> None:
+    """Point ``alias`` (champion or challenger) at ``version``, on the record: who promoted what, and
+    which version held the alias before (a rollback is one more promote)."""
+    from bank_tax.security import audit, policy
+
+    policy.require(actor, "model.promote")
+    reg = registry()
+    before = reg.index()["aliases"].get(alias)
+    reg.promote(version, alias)
+    audit.record(
+        session,
+        actor=actor,
+        action="model.promote",
+        resource=f"models/{version}",
+        details={"alias": alias, "previous": before},
+    )

@@ -102,6 +102,7 @@ POLICY: dict[str, Rule] = {
     "scheduler.read": _roles(*STAFF),
     # scoring models: analysts build them, staff oversee them
     "model.read": _roles(*STAFF, Role.ANALYST),
+    "model.promote": _roles(Role.ANALYST, Role.ADMIN),
     # reports
     "report.effect": _roles(*STAFF, Role.ANALYST),
     # banks

@@ -126,13 +126,18 @@ def check_login_allowed(
         )
 
 
+def user_by_name(session: Session, username: str) -> User | None:
+    """The user called ``username``, if any."""
+    return session.scalar(sa.select(User).where(User.username == username))
+
+
 def authenticate(session: Session, *, username: str, password: str, ip: str) -> User | None:
     """Check a password, record the attempt, and return the active user or None.
 
     The attempt is recorded in the caller's transaction; the caller commits it even on failure.
     Unknown names cost a hash check too, so timing does not tell which names exist.
     """
-    user = session.scalar(sa.select(User).where(User.username == username))
+    user = user_by_name(session, username)
     ok = check_password_hash(user.password_hash if user else _DUMMY_HASH, password)
     ok = ok and user is not None and user.is_active
     session.add(LoginAttempt(username=username[:64], ip=ip[:64], success=ok))

@@ -1,6 +1,9 @@
 """Server-rendered pages over the same service functions the API uses.
 
-This issue's pages are the shell: home, login/logout (session + CSRF), language switch, error page.
+The shell (home, login/logout with session and CSRF, language switch, error page) and, on it, the firm
+portal (:mod:`.portal`), the loan officer's workbench (:mod:`.workbench`) and the analyst and operator
+dashboard (:mod:`.dashboard`). Each role sees its own navigation; the pages call the same service
+functions as the API and check forms with the API's schemas (:mod:`.forms`).
 """
 
 from __future__ import annotations
@@ -11,9 +14,9 @@ from bank_tax.db import db
 from bank_tax.errors import TooManyAttempts
 from bank_tax.security import csrf, service
 from bank_tax.security.auth import client_ip, current_principal
-from bank_tax.web.i18n import LANGUAGES, current_language, t
+from bank_tax.web.i18n import LANGUAGES, L, category_name, current_language, navigation, status_text, t
 
-bp = Blueprint("web", __name__, template_folder="templates", static_folder="static", static_url_path="/static")
+bp = Blueprint("web", __name__, template_folder="templates", static_folder="static", static_url_path="/assets")
 
 SECURITY_HEADERS = {
     "X-Frame-Options": "DENY",
@@ -55,7 +58,9 @@ def login():
             session.clear()  # a fresh session on login: no fixation
             session["user_id"] = user.id
             session["pw"] = service.password_stamp(user, current_app.config["SECRET_KEY"])
-            return redirect(url_for("web.index"))
+            target = request.args.get("next", "")
+            local = target.startswith("/") and not target.startswith("//")  # no open redirect
+            return redirect(target if local else url_for("web.index"))
         error = t("login_failed")
     return render_template("login.html", error=error), 401 if error else 200
 
@@ -80,9 +85,23 @@ def set_language(code: str):
 
 def init_web(app: Flask) -> None:
     """Register the pages, CSRF protection, template helpers and security headers."""
+    from bank_tax.web import dashboard, portal, workbench
+
     app.register_blueprint(bp)
+    for pages in (portal.bp, workbench.bp, dashboard.bp):
+        app.register_blueprint(pages)
     app.before_request(csrf.protect)
-    app.jinja_env.globals.update(t=t, csrf_token=csrf.token, current_language=current_language)
+    app.jinja_env.globals.update(
+        t=t,
+        L=L,
+        csrf_token=csrf.token,
+        current_language=current_language,
+        current_principal=current_principal,
+        navigation=navigation,
+        status_text=status_text,
+        category_name=category_name,
+        china=portal.CHINA,
+    )
 
     @app.after_request
     def _security_headers(response):

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from flask import request, session
 
+from bank_tax.categories import CATEGORY_NAMES
+
 LANGUAGES = ("zh", "en")
 
 TEXTS: dict[str, dict[str, str]] = {
@@ -40,3 +42,58 @@ def current_language() -> str:
 def t(key: str) -> str:
     """The text for ``key`` in the current language (the key itself when nobody wrote one)."""
     return TEXTS.get(key, {}).get(current_language(), key)
+
+
+def L(zh: str, en: str) -> str:  # noqa: N802 (short on purpose: templates are full of it)
+    """A page's own text, written in both languages where it is used."""
+    return en if current_language() == "en" else zh
+
+
+STATUS = {
+    "active": ("有效", "active"),
+    "revoked": ("已撤销", "revoked"),
+    "expired": ("已过期", "expired"),
+    "superseded": ("已替换", "superseded"),
+    "submitted": ("已提交", "submitted"),
+    "in_review": ("审查中", "in review"),
+    "approved": ("已批准", "approved"),
+    "declined": ("未获批准", "declined"),
+    "returned": ("已退回", "returned"),
+    "withdrawn": ("已撤回", "withdrawn"),
+}
+
+_BANK_NAV = [("workbench.whitelist", ("白名单", "Whitelist")), ("workbench.queue", ("申请队列", "Applications"))]
+_STAFF_NAV = [("dashboard.models", ("模型", "Models"))]
+NAVIGATION = {
+    "enterprise": [
+        ("portal.home", ("我的信用", "My credit")),
+        ("portal.consent_list", ("数据授权", "Data sharing")),
+        ("portal.products", ("可申请产品", "Products")),
+        ("portal.applications", ("我的申请", "Applications")),
+    ],
+    "bank_officer": _BANK_NAV,
+    "bank_admin": _BANK_NAV,
+    "analyst": _STAFF_NAV,
+    "operator": _STAFF_NAV,
+    "admin": _STAFF_NAV,
+    None: [("web.login", ("登录", "Log in")), ("portal.register", ("企业注册", "Register"))],
+}
+
+
+def navigation() -> list[tuple[str, str]]:
+    """(endpoint, label) of the pages the current user's role may open (anonymous: log in, register)."""
+    from bank_tax.security.auth import current_principal
+
+    principal = current_principal()
+    items = NAVIGATION.get(principal.role.value if principal else None, [])
+    return [(endpoint, L(*label)) for endpoint, label in items]
+
+
+def status_text(status: str) -> str:
+    """A consent's or an application's status, in words."""
+    return L(*STATUS[status]) if status in STATUS else status
+
+
+def category_name(code: str) -> str:
+    """A data category's name."""
+    return L(*CATEGORY_NAMES[code]) if code in CATEGORY_NAMES else code

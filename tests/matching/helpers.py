@@ -23,6 +23,12 @@ def firm(session, *, grade: str = "A", tax_paid: str = "3600.00", name: str | No
     ``grade`` published for last year; ``lists``: public-credit list types it is on now."""
     kw = {"name": name} if name else {}
     e = factories.enterprise(session, established_on=dt.date(2015, 1, 1), **kw)
+    records(session, e.uscc, grade=grade, tax_paid=tax_paid, lists=lists)
+    return e
+
+
+def records(session, uscc: str, *, grade: str = "A", tax_paid: str = "3600.00", lists=()) -> None:
+    """The agencies' batches that make a firm of ``uscc`` qualify (see :func:`firm`)."""
     today = utcnow().date()
     rows = []
     for k in range(1, 15):  # the 14 months before the current one
@@ -32,7 +38,7 @@ def firm(session, *, grade: str = "A", tax_paid: str = "3600.00", name: str | No
         filed = min(due - dt.timedelta(days=3), today - dt.timedelta(days=2))  # on time, and already known
         rows.append(
             vat(
-                e.uscc,
+                uscc,
                 period=f"{y:04d}-{m + 1:02d}",
                 tax_payable=tax_paid,
                 tax_paid=tax_paid,
@@ -48,7 +54,7 @@ def firm(session, *, grade: str = "A", tax_paid: str = "3600.00", name: str | No
         "credit_grades",
         [
             {
-                "uscc": e.uscc,
+                "uscc": uscc,
                 "year": str(year),
                 "grade": grade,
                 "score": "95",
@@ -64,8 +70,8 @@ def firm(session, *, grade: str = "A", tax_paid: str = "3600.00", name: str | No
             "public_credit",
             [
                 {
-                    "entry_id": f"E-{e.uscc[-8:]}-{i}",
-                    "uscc": e.uscc,
+                    "entry_id": f"E-{uscc[-8:]}-{i}",
+                    "uscc": uscc,
                     "list_type": t,
                     "reason": "测试",
                     "authority": "测试局",
@@ -76,4 +82,3 @@ def firm(session, *, grade: str = "A", tax_paid: str = "3600.00", name: str | No
             ],
         )
     session.flush()
-    return e

@@ -1,0 +1,190 @@
+"""The firm portal (role ``enterprise``): register, authorize data sharing, my credit, products, apply,
+my applications. Every page calls the service functions the API calls, with the API's schemas."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
+
+from bank_tax.banks import service as banks
+from bank_tax.categories import CATEGORIES, CATEGORY_NAMES, PURPOSES, from_bits
+from bank_tax.consent import receipts
+from bank_tax.consent import service as consents
+from bank_tax.consent.schemas import ConsentCreate
+from bank_tax.db import db
+from bank_tax.enterprises import service as enterprises
+from bank_tax.enterprises.schemas import EnterpriseCreate
+from bank_tax.errors import DomainError, Unavailable
+from bank_tax.lending import service as lending
+from bank_tax.lending.schemas import ApplicationCreate, fen
+from bank_tax.matching import service as matching
+from bank_tax.modelling import scoring
+from bank_tax.security import service as security
+from bank_tax.web.forms import field_errors, load
+from bank_tax.web.guard import FIRM, roles
+
+bp = Blueprint("portal", __name__)
+CHINA = dt.timezone(dt.timedelta(hours=8))
+
+
+@bp.route("/register", methods=["GET", "POST"])
+def register():
+    """A firm registers itself with its USCC and its first user, and is logged in."""
+    errors, form = {}, request.form
+    if request.method == "POST":
+        body, errors = load(EnterpriseCreate(), form)
+        if body is not None:
+            cfg = current_app.config
+            try:
+                enterprises.register(
+                    db.session,
+                    actor=None,
+                    password_min_length=cfg["PASSWORD_MIN_LENGTH"],
+                    password_cost=cfg.get("PASSWORD_HASH_N", 2**15),
+                    **body,
+                )
+                db.session.commit()
+            except DomainError as exc:
+                db.session.rollback()
+                errors = field_errors(exc)
+            else:
+                user = security.user_by_name(db.session, body["account"]["username"])
+                session.clear()
+                session["user_id"] = user.id
+                session["pw"] = security.password_stamp(user, cfg["SECRET_KEY"])
+                return redirect(url_for("portal.home"))
+    return render_template("firm/register.html", errors=errors, form=form), 422 if errors else 200
+
+
+@bp.get("/firm")
+@roles(*FIRM)
+def home(principal):
+    """My credit: score, grade and the reasons in plain language."""
+    firm = enterprises.get(db.session, principal.uscc)
+    try:
+        score = scoring.score_firm(db.session, principal=principal, uscc=principal.uscc)
+    except Unavailable:
+        score = None
+    return render_template("firm/home.html", firm=firm, score=score)
+
+
+@bp.get("/firm/consents")
+@roles(*FIRM)
+def consent_list(principal, errors=None, status=200):
+    """Authorize data sharing: what each bank receives and until when; revoke with one click."""
+    rows = consents.list_for_firm(db.session, principal.uscc)
+    return (
+        render_template(
+            "firm/consents.html",
+            consents=[(c, from_bits(c.categories)) for c in rows],
+            banks=banks.list_all(db.session),
+            categories=[(c, CATEGORY_NAMES[c]) for c in CATEGORIES],
+            purposes=PURPOSES,
+            errors=errors or {},
+            form=request.form,
+            default_expiry=(dt.date.today() + dt.timedelta(days=364)).isoformat(),
+        ),
+        status,
+    )
+
+
+def _end_of_day(text: str) -> str | None:
+    try:
+        day = dt.date.fromisoformat(text)
+    except ValueError:
+        return None
+    return dt.datetime.combine(day, dt.time(23, 59, 59), CHINA).isoformat()
+
+
+@bp.post("/firm/consents")
+@roles(*FIRM)
+def consent_grant(principal):
+    form = request.form.copy()
+    expires = _end_of_day(form.pop("expires_on", ""))
+    if expires:
+        form["expires_at"] = expires
+    if form.get("bank_code") == "*":
+        form.pop("bank_code")
+        form["all_banks"] = "1"
+    body, errors = load(ConsentCreate(), form)
+    if body is not None:
+        try:
+            consents.grant(db.session, uscc=principal.uscc, actor=principal, key=receipts.platform_key(), **body)
+            db.session.commit()
+            return redirect(url_for("portal.consent_list"))
+        except DomainError as exc:
+            db.session.rollback()
+            errors = field_errors(exc)
+    if "expires_at" in errors:
+        errors["expires_on"] = errors.pop("expires_at")
+    return consent_list(errors=errors, status=422)
+
+
+@bp.post("/firm/consents/<int:consent_id>/revoke")
+@roles(*FIRM)
+def consent_revoke(principal, consent_id: int):
+    consents.revoke(
+        db.session, uscc=principal.uscc, consent_id=consent_id, actor=principal, reason=request.form.get("reason", "")
+    )
+    db.session.commit()
+    return redirect(url_for("portal.consent_list"))
+
+
+@bp.get("/firm/consents/<int:consent_id>/receipt")
+@roles(*FIRM)
+def consent_receipt(principal, consent_id: int):
+    """The signed receipt, to keep."""
+    consent = consents.get(db.session, uscc=principal.uscc, consent_id=consent_id)
+    document = {"receipt": json.loads(consent.receipt), "signature": consent.signature}
+    return current_app.response_class(
+        json.dumps(document, ensure_ascii=False, indent=2),
+        mimetype="application/json",
+        headers={"Content-Disposition": f"attachment; filename=consent-{consent_id}.json"},
+    )
+
+
+@bp.get("/firm/products")
+@roles(*FIRM)
+def products(principal):
+    """The matches, eligible first, with limit and rate, and why not for the rest."""
+    try:
+        body = matching.firm_matches(db.session, principal=principal, uscc=principal.uscc)
+    except Unavailable:
+        body = None
+    return render_template("firm/products.html", body=body)
+
+
+@bp.route("/firm/apply/<bank_code>/<product_code>", methods=["GET", "POST"])
+@roles(*FIRM)
+def apply(principal, bank_code: str, product_code: str):
+    """Apply in a short form (granting the underwriting consent the product needs in the same step)."""
+    errors, form = {}, request.form
+    if request.method == "POST":
+        body, errors = load(ApplicationCreate(), form, bank_code=bank_code, product_code=product_code)
+        if body is not None:
+            try:
+                lending.submit(
+                    db.session,
+                    uscc=principal.uscc,
+                    actor=principal,
+                    key=receipts.platform_key(),
+                    **{**body, "amount": fen(body["amount"])},
+                )
+                db.session.commit()
+                return redirect(url_for("portal.applications"))
+            except DomainError as exc:
+                db.session.rollback()
+                errors = field_errors(exc)
+    return (
+        render_template("firm/apply.html", bank_code=bank_code, product_code=product_code, errors=errors, form=form),
+        422 if errors else 200,
+    )
+
+
+@bp.get("/firm/applications")
+@roles(*FIRM)
+def applications(principal):
+    """My applications, their status and the bank's reasons."""
+    return render_template("firm/applications.html", applications=lending.list_for_firm(db.session, principal.uscc))

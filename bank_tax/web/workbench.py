@@ -1,0 +1,130 @@
+"""The loan officer's workbench (roles ``bank_officer``, ``bank_admin``): the current whitelist with its
+filters and the changes since the last edition, a firm's consented profile (each view audited), the
+application queue and the decision form. A bank's pages only ever name the officer's own bank."""
+
+from __future__ import annotations
+
+from flask import Blueprint, redirect, render_template, request, url_for
+
+from bank_tax.categories import CATEGORIES
+from bank_tax.consent.mask import require_firm_read
+from bank_tax.db import db
+from bank_tax.enterprises import service as enterprises
+from bank_tax.enterprises.uscc import normalize
+from bank_tax.errors import DomainError, NotFound, Unavailable
+from bank_tax.lending import service as lending
+from bank_tax.lending.reasons import REASONS
+from bank_tax.lending.schemas import Decision, fen
+from bank_tax.matching import service as matching
+from bank_tax.matching.schemas import EditionQuery
+from bank_tax.modelling import scoring
+from bank_tax.sources import service as sources
+from bank_tax.sources.specs import SOURCES
+from bank_tax.web.forms import field_errors, load
+from bank_tax.web.guard import BANK, roles
+
+bp = Blueprint("workbench", __name__, url_prefix="/bank")
+PROFILE_PURPOSES = ("pre_screen", "underwriting", "post_loan_monitoring")
+
+
+@bp.get("/whitelist")
+@roles(*BANK)
+def whitelist(principal):
+    """The current edition, filtered (region, industry, grade, limit), with what changed since the last."""
+    query, errors = load(EditionQuery(), request.args)
+    try:
+        edition = matching.edition_of(db.session, bank_code=principal.bank_code)
+    except NotFound:
+        return render_template("bank/whitelist.html", body=None, changes=None, errors=errors, args=request.args)
+    body = matching.delivered_view(db.session, edition, actor=principal, **(query or {"format": "page"}))
+    changes = matching.diff(db.session, edition)
+    db.session.commit()
+    return render_template("bank/whitelist.html", body=body, changes=changes, errors=errors, args=request.args)
+
+
+@bp.get("/firms/<uscc>")
+@roles(*BANK)
+def profile(principal, uscc: str):
+    """A firm's profile through the bank's consent for the purpose asked: the masked score and the records
+    of each consented category; 403 without a consent in force. Every view is in the audit log."""
+    code = normalize(uscc)
+    purpose = request.args.get("purpose", "pre_screen")
+    if purpose not in PROFILE_PURPOSES:
+        purpose = "pre_screen"
+    firm = enterprises.get(db.session, code)
+    mask = require_firm_read(
+        db.session, principal=principal, uscc=code, purpose=purpose, categories=[], resource=f"profile/{code}"
+    )
+    try:
+        score = scoring.score_firm(db.session, principal=principal, uscc=code, purpose=purpose)
+    except Unavailable:
+        score = None
+    allowed = [c for c, ok in zip(CATEGORIES, mask.allowed[0], strict=True) if ok]
+    records = [
+        (spec, sources.records_for_reader(db.session, source=spec, uscc=code, mask=mask, as_of=None, limit=12))
+        for spec in SOURCES.values()
+        if spec.category in allowed
+    ]
+    db.session.commit()  # the audit records of the view
+    return render_template(
+        "bank/profile.html", firm=firm, purpose=purpose, score=score, allowed=allowed, records=records
+    )
+
+
+@bp.get("/applications")
+@roles(*BANK)
+def queue(principal):
+    """The bank's applications, those waiting first."""
+    status = request.args.get("status") or None
+    rows = lending.list_for_bank(db.session, principal.bank_code, status)
+    return render_template("bank/queue.html", applications=rows, status=status)
+
+
+def _own(principal, application_id: int):
+    app = lending.get(db.session, application_id)
+    if app.bank_code != principal.bank_code:
+        raise NotFound("没有该申请 / no such application")  # another bank's: as if it did not exist
+    return app
+
+
+@bp.route("/applications/<int:application_id>", methods=["GET", "POST"])
+@roles(*BANK)
+def application(principal, application_id: int):
+    """One application with the firm's score reasons beside it; start the review, then decide."""
+    app = _own(principal, application_id)
+    errors, form = {}, request.form
+    if request.method == "POST":
+        try:
+            if form.get("action") == "review":
+                lending.act(db.session, app=app, action="review", actor=principal)
+                db.session.commit()
+                return redirect(url_for("workbench.application", application_id=app.id))
+            body, errors = load(Decision(), form)
+            if body is not None:
+                amount = fen(body.pop("amount")) if body.get("amount") is not None else None
+                lending.decide(db.session, app=app, actor=principal, amount=amount, **body)
+                db.session.commit()
+                return redirect(url_for("workbench.application", application_id=app.id))
+        except DomainError as exc:
+            db.session.rollback()
+            errors = field_errors(exc)
+            app = _own(principal, application_id)
+    lending.record_view(db.session, app=app, actor=principal)
+    try:
+        score = scoring.score_firm(db.session, principal=principal, uscc=app.uscc, purpose="underwriting")
+    except DomainError:
+        score = None  # the consent has ended, or no model yet: the snapshot of the application remains
+    db.session.commit()
+    return (
+        render_template(
+            "bank/application.html",
+            app=app,
+            firm=enterprises.get(db.session, app.uscc),
+            score=score,
+            history=lending.history(db.session, app.id),
+            reasons=REASONS,
+            errors=errors,
+            form=form,
+        ),
+        422 if errors else 200,
+    )

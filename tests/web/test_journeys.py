@@ -1,0 +1,146 @@
+"""End to end in a real browser: a firm registers, authorizes two banks, sees its matches and applies;
+the bank's officer finds it on the whitelist, opens its profile and approves; the firm sees the approval;
+the firm revokes the other bank, whose officer can then no longer open its profile; an analyst promotes
+the challenger. Bad input shows at the field."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from bank_tax.db import db
+from bank_tax.matching import service as matching
+from bank_tax.modelling.registry import Registry
+from tests import factories
+from tests.matching.helpers import records
+
+
+@pytest.fixture
+def province(live_server, fitted, tmp_path):
+    """Two banks with a product each, an officer of each, an analyst, and a champion and a challenger."""
+    base, app = live_server
+    reg = Registry(tmp_path / "models")
+    champion = reg.register(fitted.model, {"data": {"source": "tests"}, "evaluation": fitted.report})
+    reg.promote(champion)
+    challenger = reg.register(fitted.model, {"data": {"source": "tests, again"}, "evaluation": fitted.report})
+    reg.promote(challenger, "challenger")
+    app.config["MODEL_DIR"] = str(reg.root)
+    with app.app_context(), db.scope() as s:
+        banks = [factories.bank(s), factories.bank(s)]
+        for b in banks:
+            factories.product(s, b.code, "YSD")
+        officers = [factories.user(s, "bank_officer", bank_code=b.code).username for b in banks]
+        analyst = factories.user(s, "analyst").username
+        codes = [b.code for b in banks]
+    return {
+        "base": base,
+        "app": app,
+        "banks": codes,
+        "officers": officers,
+        "analyst": analyst,
+        "challenger": challenger,
+    }
+
+
+def _login(page, base, username):
+    page.goto(f"{base}/login")
+    page.get_by_label("用户名").fill(username)
+    page.get_by_label("密码").fill(factories.PASSWORD)
+    page.get_by_role("button", name="登录").click()
+
+
+def test_a_loan_from_registration_to_approval_and_a_revocation_that_holds(chromium, province, shot):
+    base, app = province["base"], province["app"]
+    bank_a, bank_b = province["banks"]
+    firm = chromium.new_context(locale="zh-CN").new_page()
+
+    # register: a bad USCC is refused at the field, a good one logs the firm in
+    firm.goto(f"{base}/register")
+    firm.get_by_label("统一社会信用代码").fill("91330106MA2XXXXX0")
+    firm.get_by_label("企业名称").fill("杭州浏览器测试有限公司")
+    firm.get_by_label("行政区划代码").fill("330106")
+    firm.get_by_label("行业代码").fill("C18")
+    firm.get_by_label("成立日期").fill("2015-01-01")
+    firm.get_by_label("登录用户名").fill("browser-firm")
+    firm.get_by_label("密码（至少10位）").fill(factories.PASSWORD)
+    firm.get_by_role("button", name="注册").click()
+    expect(firm.locator("#err-uscc")).to_be_visible()
+    shot(firm, "register-error")
+    uscc = factories.new_uscc()
+    firm.get_by_label("统一社会信用代码").fill(uscc)
+    firm.get_by_label("密码（至少10位）").fill(factories.PASSWORD)
+    firm.get_by_role("button", name="注册").click()
+    expect(firm).to_have_url(f"{base}/firm")
+    shot(firm, "my-credit")
+
+    # the agencies' batches for the new firm arrive
+    with app.app_context(), db.scope() as s:
+        records(s, uscc, grade="A")
+
+    # authorize both banks for pre-screening
+    for bank in (bank_a, bank_b):
+        firm.goto(f"{base}/firm/consents")
+        firm.get_by_label("授权银行").select_option(bank)
+        firm.get_by_role("button", name="签署授权").click()
+    expect(firm.locator("tr[data-consent]")).to_have_count(2)
+    shot(firm, "consents")
+
+    # matches: eligible at both banks; apply to bank A
+    firm.goto(f"{base}/firm/products")
+    expect(firm.locator(f'li.eligible[data-product="{bank_a}/YSD"]')).to_be_visible()
+    expect(firm.locator(f'li.eligible[data-product="{bank_b}/YSD"]')).to_be_visible()
+    shot(firm, "products")
+    firm.locator(f'li[data-product="{bank_a}/YSD"]').get_by_role("link", name="立即申请").click()
+    firm.get_by_label("申请金额（元）").fill("100000")
+    firm.get_by_label("资金用途").fill("采购原材料")
+    firm.get_by_role("button", name="提交申请").click()
+    expect(firm.locator("td.status")).to_have_text("已提交")
+
+    # the month's whitelist for bank A, as the scheduler makes it
+    with app.app_context(), db.scope() as s:
+        matching.generate(s, bank_code=bank_a, actor=None, trigger="schedule")
+
+    officer = chromium.new_context(locale="zh-CN").new_page()
+    _login(officer, base, province["officers"][0])
+    officer.goto(f"{base}/bank/whitelist")
+    row = officer.locator(f'tr[data-uscc="{uscc}"]')
+    expect(row).to_be_visible()
+    shot(officer, "whitelist")
+    row.get_by_role("link", name="杭州浏览器测试有限公司").click()
+    expect(officer.get_by_role("heading", name="杭州浏览器测试有限公司")).to_be_visible()
+    shot(officer, "profile")
+    officer.goto(f"{base}/bank/applications")
+    officer.locator("tr[data-application] a").first.click()
+    officer.get_by_role("button", name="开始审查").click()
+    officer.get_by_label("年利率（%）").fill("4.35")
+    shot(officer, "decision")
+    officer.get_by_role("button", name="提交审批").click()
+    expect(officer.locator("strong.status")).to_have_text("已批准")
+
+    firm.goto(f"{base}/firm/applications")
+    expect(firm.locator("td.status")).to_have_text("已批准")
+    shot(firm, "applications")
+
+    # the firm revokes bank B; bank B's officer can no longer open the profile
+    firm.goto(f"{base}/firm/consents")
+    revoke_b = firm.locator("tr[data-consent]", has_text=bank_b).get_by_role("button", name="撤销")
+    revoke_b.click()
+    expect(firm.locator("tr[data-consent]", has_text=bank_b)).to_contain_text("已撤销")
+    other = chromium.new_context(locale="zh-CN").new_page()
+    _login(other, base, province["officers"][1])
+    answer = other.goto(f"{base}/bank/firms/{uscc}")
+    assert answer.status == 403
+    expect(other.locator("p.error")).to_contain_text("未授权")
+
+
+def test_an_analyst_promotes_the_challenger(chromium, province, shot):
+    page = chromium.new_context(locale="zh-CN").new_page()
+    _login(page, province["base"], province["analyst"])
+    page.goto(f"{province['base']}/ops/models")
+    row = page.locator(f'tr[data-version="{province["challenger"]}"]')
+    expect(row.locator("td.aliases")).to_have_text("challenger")
+    shot(page, "models")
+    row.get_by_role("button", name="设为冠军模型").click()
+    expect(row.locator("td.aliases")).to_have_text(re.compile("champion"))

@@ -1,0 +1,96 @@
+"""Pages without a browser: who may open what, the language switch, field errors, no open redirect."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests import factories
+from tests.factories import PASSWORD
+
+
+def _csrf(client, path="/login") -> str:
+    return re.search(r'name="csrf_token" value="([^"]+)"', client.get(path).get_data(as_text=True)).group(1)
+
+
+def _login(client, user, next_=""):
+    url = "/login" + (f"?next={next_}" if next_ else "")
+    return client.post(url, data={"username": user.username, "password": PASSWORD, "csrf_token": _csrf(client)})
+
+
+ROLE_PAGES = {
+    "enterprise": ["/firm", "/firm/consents", "/firm/products", "/firm/applications"],
+    "bank_officer": ["/bank/whitelist", "/bank/applications"],
+    "analyst": ["/ops/models"],
+}
+
+
+@pytest.mark.parametrize("role", sorted(ROLE_PAGES))
+def test_each_role_sees_its_own_navigation_and_is_refused_the_others_pages(client, session, champion, role):
+    user = factories.user(session, role)
+    assert _login(client, user).status_code == 302
+    home = client.get("/").get_data(as_text=True)
+    for owner, pages in ROLE_PAGES.items():
+        for page in pages:
+            answer = client.get(page)
+            if owner == role:
+                assert answer.status_code == 200, (page, answer.get_data(as_text=True)[:500])
+                assert f'href="{page}"' in home  # in the navigation
+            else:
+                assert answer.status_code == 403, page
+                assert f'href="{page}"' not in home
+
+
+def test_anonymous_visitors_are_sent_to_log_in_and_come_back(client, session):
+    answer = client.get("/firm/products")
+    assert answer.status_code == 302 and answer.headers["Location"].endswith("/login?next=/firm/products")
+    user = factories.user(session, "enterprise")
+    assert _login(client, user, "/firm/products").headers["Location"] == "/firm/products"
+
+
+def test_login_does_not_redirect_off_site(client, session):
+    user = factories.user(session, "enterprise")
+    assert _login(client, user, "//evil.example/x").headers["Location"] == "/"
+
+
+def test_pages_speak_english_when_asked(client, session, champion):
+    user = factories.user(session, "enterprise")
+    _login(client, user)
+    client.get("/lang/en")
+    page = client.get("/firm/consents").get_data(as_text=True)
+    assert "Authorize data sharing" in page and 'lang="en"' in page
+    client.get("/lang/zh")
+    assert "数据授权" in client.get("/firm/consents").get_data(as_text=True)
+
+
+def test_a_consent_beyond_a_year_is_refused_at_the_field(client, session):
+    bank = factories.bank(session)
+    user = factories.user(session, "enterprise")
+    _login(client, user)
+    form = {
+        "csrf_token": _csrf(client, "/firm/consents"),
+        "bank_code": bank.code,
+        "purpose": "pre_screen",
+        "categories": ["tax", "utilities"],
+        "expires_on": "2099-01-01",
+    }
+    answer = client.post("/firm/consents", data=form)
+    assert answer.status_code == 422
+    assert re.search(r'id="err-expires_on"[^>]*>[^<]*一年', answer.get_data(as_text=True))
+    form["categories"] = []
+    form["expires_on"] = "2026-12-31"
+    answer = client.post("/firm/consents", data=form)
+    assert answer.status_code == 422 and 'id="err-categories"' in answer.get_data(as_text=True)
+
+
+def test_a_form_without_its_csrf_token_is_refused(client, session):
+    user = factories.user(session, "enterprise")
+    _login(client, user)
+    assert client.post("/firm/consents", data={"purpose": "pre_screen"}).status_code == 400
+
+
+def test_another_banks_application_is_not_found(client, session):
+    officer = factories.user(session, "bank_officer")
+    _login(client, officer)
+    assert client.get("/bank/applications/999999").status_code == 404
