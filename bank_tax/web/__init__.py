@@ -14,6 +14,7 @@ from bank_tax.db import db
 from bank_tax.errors import TooManyAttempts
 from bank_tax.security import csrf, service
 from bank_tax.security.auth import client_ip, current_principal
+from bank_tax.web.guard import start_session
 from bank_tax.web.i18n import LANGUAGES, L, category_name, current_language, navigation, status_text, t
 
 bp = Blueprint("web", __name__, template_folder="templates", static_folder="static", static_url_path="/assets")
@@ -55,9 +56,7 @@ def login():
         )
         db.session.commit()
         if user is not None:
-            session.clear()  # a fresh session on login: no fixation
-            session["user_id"] = user.id
-            session["pw"] = service.password_stamp(user, current_app.config["SECRET_KEY"])
+            start_session(user)
             target = request.args.get("next", "")
             local = target.startswith("/") and not target.startswith("//")  # no open redirect
             return redirect(target if local else url_for("web.index"))

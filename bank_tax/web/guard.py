@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import functools
 
-from flask import redirect, request, url_for
+from flask import current_app, redirect, request, session, url_for
 
 from bank_tax.errors import Forbidden
+from bank_tax.security import service as security
 from bank_tax.security.auth import current_principal
 from bank_tax.security.roles import Role
 
@@ -32,3 +33,10 @@ def roles(*allowed: Role):
         return guarded
 
     return wrap
+
+
+def start_session(user) -> None:
+    """Log ``user`` in on this browser: a fresh session (no fixation), bound to the password it used."""
+    session.clear()
+    session["user_id"] = user.id
+    session["pw"] = security.password_stamp(user, current_app.config["SECRET_KEY"])

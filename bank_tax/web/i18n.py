@@ -62,7 +62,11 @@ STATUS = {
     "withdrawn": ("已撤回", "withdrawn"),
 }
 
-_BANK_NAV = [("workbench.whitelist", ("白名单", "Whitelist")), ("workbench.queue", ("申请队列", "Applications"))]
+_BANK_NAV = [
+    ("workbench.whitelist", ("白名单", "Whitelist")),
+    ("workbench.queue", ("申请队列", "Applications")),
+    ("workbench.product_list", ("产品", "Products")),
+]
 _STAFF_NAV = [("dashboard.models", ("模型", "Models"))]
 NAVIGATION = {
     "enterprise": [

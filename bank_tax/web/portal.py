@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 
-from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, redirect, render_template, request, url_for
 
 from bank_tax.banks import service as banks
 from bank_tax.categories import CATEGORIES, CATEGORY_NAMES, PURPOSES, from_bits
@@ -23,7 +23,7 @@ from bank_tax.matching import service as matching
 from bank_tax.modelling import scoring
 from bank_tax.security import service as security
 from bank_tax.web.forms import field_errors, load
-from bank_tax.web.guard import FIRM, roles
+from bank_tax.web.guard import FIRM, roles, start_session
 
 bp = Blueprint("portal", __name__)
 CHINA = dt.timezone(dt.timedelta(hours=8))
@@ -50,10 +50,7 @@ def register():
                 db.session.rollback()
                 errors = field_errors(exc)
             else:
-                user = security.user_by_name(db.session, body["account"]["username"])
-                session.clear()
-                session["user_id"] = user.id
-                session["pw"] = security.password_stamp(user, cfg["SECRET_KEY"])
+                start_session(security.user_by_name(db.session, body["account"]["username"]))
                 return redirect(url_for("portal.home"))
     return render_template("firm/register.html", errors=errors, form=form), 422 if errors else 200
 

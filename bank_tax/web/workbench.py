@@ -18,6 +18,10 @@ from bank_tax.lending.schemas import Decision, fen
 from bank_tax.matching import service as matching
 from bank_tax.matching.schemas import EditionQuery
 from bank_tax.modelling import scoring
+from bank_tax.products import service as products
+from bank_tax.products.schemas import ProductCreate
+from bank_tax.security import policy
+from bank_tax.security.roles import Role
 from bank_tax.sources import service as sources
 from bank_tax.sources.specs import SOURCES
 from bank_tax.web.forms import field_errors, load
@@ -123,6 +127,34 @@ def application(principal, application_id: int):
             score=score,
             history=lending.history(db.session, app.id),
             reasons=REASONS,
+            errors=errors,
+            form=form,
+        ),
+        422 if errors else 200,
+    )
+
+
+@bp.route("/products", methods=["GET", "POST"])
+@roles(*BANK)
+def product_list(principal):
+    """The bank's products; a bank admin creates one here, with every refused rule shown at its field."""
+    errors, form = {}, request.form
+    if request.method == "POST":
+        policy.require(principal, "product.manage", bank_code=principal.bank_code)
+        body, errors = load(ProductCreate(), form)
+        if body is not None:
+            try:
+                products.create(db.session, bank_code=principal.bank_code, actor=principal, **body)
+                db.session.commit()
+                return redirect(url_for("workbench.product_list"))
+            except DomainError as exc:
+                db.session.rollback()
+                errors = field_errors(exc)
+    return (
+        render_template(
+            "bank/products.html",
+            products=[products.public(db.session, p) for p in products.list_for_bank(db.session, principal.bank_code)],
+            can_manage=principal.role == Role.BANK_ADMIN,
             errors=errors,
             form=form,
         ),

@@ -144,3 +144,24 @@ def test_an_analyst_promotes_the_challenger(chromium, province, shot):
     shot(page, "models")
     row.get_by_role("button", name="设为冠军模型").click()
     expect(row.locator("td.aliases")).to_have_text(re.compile("champion"))
+
+
+def test_a_bank_admin_sees_a_bad_product_rule_at_its_field_and_saves_a_good_one(chromium, province, shot):
+    base, app = province["base"], province["app"]
+    with app.app_context(), db.scope() as s:
+        admin = factories.user(s, "bank_admin", bank_code=province["banks"][0]).username
+    page = chromium.new_context(locale="zh-CN").new_page()
+    _login(page, base, admin)
+    page.goto(f"{base}/bank/products")
+    page.get_by_label("产品代码").fill("JYD")
+    page.get_by_label("产品名称").fill("经营贷")
+    page.get_by_label("最低额度（元）").fill("5000000")  # above the maximum
+    page.get_by_label("C", exact=True).check()  # a grade 银税互动 does not serve
+    page.get_by_role("button", name="保存产品").click()
+    expect(page.locator("#err-rules-amount_min")).to_contain_text("amount_max")
+    expect(page.locator("#err-rules-grades")).to_contain_text("C and D")
+    shot(page, "product-errors")
+    page.get_by_label("最低额度（元）").fill("10000")
+    page.get_by_label("C", exact=True).uncheck()
+    page.get_by_role("button", name="保存产品").click()
+    expect(page.locator('tr[data-product="JYD"]')).to_be_visible()

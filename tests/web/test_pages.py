@@ -21,7 +21,7 @@ def _login(client, user, next_=""):
 
 ROLE_PAGES = {
     "enterprise": ["/firm", "/firm/consents", "/firm/products", "/firm/applications"],
-    "bank_officer": ["/bank/whitelist", "/bank/applications"],
+    "bank_officer": ["/bank/whitelist", "/bank/applications", "/bank/products"],
     "analyst": ["/ops/models"],
 }
 
