@@ -7,6 +7,7 @@ change is an audit event and a step in the consent's own history.
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import sqlalchemy as sa
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -18,7 +19,8 @@ from bank_tax.consent.models import Consent, ConsentEvent
 from bank_tax.db import is_foreign_key_violation, utcnow
 from bank_tax.errors import Conflict, Invalid, NotFound
 from bank_tax.security import audit
-from bank_tax.security.roles import Principal
+from bank_tax.security.models import AuditEvent
+from bank_tax.security.roles import BANK_ROLES, Principal
 
 MAX_TERM = dt.timedelta(days=366)
 
@@ -196,3 +198,32 @@ def history(session: Session, consent_id: int) -> list[ConsentEvent]:
     return list(
         session.scalars(sa.select(ConsentEvent).where(ConsentEvent.consent_id == consent_id).order_by(ConsentEvent.id))
     )
+
+
+BANK_ACCESS_ACTIONS = ("firmdata.read", "whitelist.deliver", "application.view")
+
+
+def access_log(session: Session, uscc: str) -> list[dict]:
+    """Who saw the firm's data: every access by a bank, newest first, with time, purpose and categories
+    (from the audit log)."""
+    events = session.scalars(
+        sa.select(AuditEvent)
+        .where(
+            AuditEvent.uscc == uscc,
+            AuditEvent.actor_role.in_([str(r) for r in BANK_ROLES]),
+            AuditEvent.action.in_(BANK_ACCESS_ACTIONS),
+        )
+        .order_by(AuditEvent.id.desc())
+    )
+    return [
+        {
+            "at": e.at,
+            "bank_code": e.bank_code,
+            "actor": e.actor,
+            "action": e.action,
+            "purpose": e.purpose,
+            "categories": json.loads(e.details).get("categories", []),
+            "resource": e.resource,
+        }
+        for e in events
+    ]

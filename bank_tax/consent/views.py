@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import json
 from types import SimpleNamespace
 
-import sqlalchemy as sa
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
@@ -25,8 +23,6 @@ from bank_tax.enterprises import service as enterprises
 from bank_tax.enterprises.uscc import normalize
 from bank_tax.security import policy
 from bank_tax.security.auth import current_principal
-from bank_tax.security.models import AuditEvent
-from bank_tax.security.roles import BANK_ROLES
 
 blp = Blueprint("consents", __name__, url_prefix="/api/v1", description="Consents and who saw my data")
 
@@ -150,24 +146,4 @@ class AccessLog(MethodView):
         """Who saw my data: every access by a bank, with time, purpose and categories, from the audit log."""
         code = _firm(uscc)
         policy.require(current_principal(), "access_log.read", uscc=code)
-        events = db.session.scalars(
-            sa.select(AuditEvent)
-            .where(
-                AuditEvent.uscc == code,
-                AuditEvent.actor_role.in_([str(r) for r in BANK_ROLES]),
-                AuditEvent.action.in_(["firmdata.read", "whitelist.deliver", "application.view"]),
-            )
-            .order_by(AuditEvent.id.desc())
-        )
-        return [
-            {
-                "at": e.at,
-                "bank_code": e.bank_code,
-                "actor": e.actor,
-                "action": e.action,
-                "purpose": e.purpose,
-                "categories": json.loads(e.details).get("categories", []),
-                "resource": e.resource,
-            }
-            for e in events
-        ]
+        return service.access_log(db.session, code)

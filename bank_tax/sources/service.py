@@ -192,6 +192,11 @@ def open_dispute(
     return dispute
 
 
+def disputes_of(session: Session, uscc: str) -> list[Dispute]:
+    """A firm's disputes, newest first, with their replies."""
+    return list(session.scalars(sa.select(Dispute).where(Dispute.uscc == uscc).order_by(Dispute.id.desc())))
+
+
 def _as_text(value, kind: str) -> str:
     """A stored value back in the file format (so a correction is ingested like an agency row)."""
     if value is None:

@@ -157,7 +157,7 @@ class FirmDisputes(MethodView):
         """The firm's disputes and their replies."""
         code = normalize(uscc)
         policy.require(current_principal(), "dispute.read", uscc=code)
-        return db.session.scalars(sa.select(Dispute).where(Dispute.uscc == code).order_by(Dispute.id.desc())).all()
+        return service.disputes_of(db.session, code)
 
 
 @blp.route("/disputes")

@@ -15,7 +15,18 @@ from bank_tax.errors import TooManyAttempts
 from bank_tax.security import csrf, service
 from bank_tax.security.auth import client_ip, current_principal
 from bank_tax.web.guard import start_session
-from bank_tax.web.i18n import LANGUAGES, L, category_name, current_language, navigation, status_text, t
+from bank_tax.web.i18n import (
+    LANGUAGES,
+    L,
+    category_name,
+    cell,
+    current_language,
+    field_label,
+    navigation,
+    pick,
+    status_text,
+    t,
+)
 
 bp = Blueprint("web", __name__, template_folder="templates", static_folder="static", static_url_path="/assets")
 
@@ -99,6 +110,9 @@ def init_web(app: Flask) -> None:
         navigation=navigation,
         status_text=status_text,
         category_name=category_name,
+        pick=pick,
+        cell=cell,
+        field_label=field_label,
         china=portal.CHINA,
     )
 

@@ -60,6 +60,9 @@ STATUS = {
     "declined": ("未获批准", "declined"),
     "returned": ("已退回", "returned"),
     "withdrawn": ("已撤回", "withdrawn"),
+    "open": ("处理中", "open"),
+    "upheld": ("维持原记录", "upheld"),
+    "corrected": ("已更正", "corrected"),
 }
 
 _BANK_NAV = [
@@ -72,6 +75,8 @@ NAVIGATION = {
     "enterprise": [
         ("portal.home", ("我的信用", "My credit")),
         ("portal.consent_list", ("数据授权", "Data sharing")),
+        ("portal.my_data", ("我的数据", "My data")),
+        ("portal.access_log", ("查询记录", "Who saw my data")),
         ("portal.products", ("可申请产品", "Products")),
         ("portal.applications", ("我的申请", "Applications")),
     ],
@@ -101,3 +106,73 @@ def status_text(status: str) -> str:
 def category_name(code: str) -> str:
     """A data category's name."""
     return L(*CATEGORY_NAMES[code]) if code in CATEGORY_NAMES else code
+
+
+def pick(text: str) -> str:
+    """The current language's half of a bilingual "中文 / English" title."""
+    zh, sep, en = text.partition(" / ")
+    return (en if current_language() == "en" else zh) if sep else text
+
+
+def cell(value, kind: str) -> str:
+    """A stored record value as people read it: money in 元 with separators (stored in 分), dates as
+    YYYY-MM-DD, yes/no, empty for nothing."""
+    if value is None:
+        return ""
+    if kind in ("money", "signed_money"):
+        return f"{value / 100:,.2f}"
+    if kind == "period" and hasattr(value, "strftime"):
+        return value.strftime("%Y-%m")
+    if kind == "bool":
+        return L("是", "yes") if value else L("否", "no")
+    if hasattr(value, "isoformat"):
+        return value.isoformat()[:10]
+    return str(value)
+
+
+FIELD_LABELS = {
+    "period": ("所属期", "Period"),
+    "taxable_sales": ("应税销售额（元）", "Taxable sales (CNY)"),
+    "tax_payable": ("应纳税额（元）", "Tax payable (CNY)"),
+    "tax_paid": ("实缴税额（元）", "Tax paid (CNY)"),
+    "is_zero": ("零申报", "Zero return"),
+    "due_date": ("申报期限", "Due"),
+    "filed_on": ("申报日期", "Filed"),
+    "year": ("年度", "Year"),
+    "revenue": ("营业收入（元）", "Revenue (CNY)"),
+    "profit_total": ("利润总额（元）", "Profit (CNY)"),
+    "grade": ("等级", "Grade"),
+    "score": ("得分", "Score"),
+    "rule_set": ("评价规则", "Rule set"),
+    "evaluated_on": ("评价日期", "Evaluated"),
+    "arrear_id": ("欠税编号", "Arrear"),
+    "tax_type": ("税种", "Tax"),
+    "amount": ("金额（元）", "Amount (CNY)"),
+    "arisen_on": ("发生日期", "Arose"),
+    "cleared_on": ("结清日期", "Cleared"),
+    "insured_headcount": ("参保人数", "Insured staff"),
+    "contribution_base": ("缴费基数（元）", "Contribution base (CNY)"),
+    "contribution_due": ("应缴（元）", "Due (CNY)"),
+    "contribution_paid": ("实缴（元）", "Paid (CNY)"),
+    "arrears": ("欠缴（元）", "Arrears (CNY)"),
+    "depositors": ("缴存人数", "Depositors"),
+    "deposit_due": ("应缴存（元）", "Due (CNY)"),
+    "deposit_paid": ("实缴存（元）", "Paid (CNY)"),
+    "utility": ("类别", "Utility"),
+    "unit": ("单位", "Unit"),
+    "consumption": ("用量", "Consumption"),
+    "billed": ("账单金额（元）", "Billed (CNY)"),
+    "paid_on": ("缴费日期", "Paid on"),
+    "auto_debit": ("自动扣款", "Auto debit"),
+    "entry_id": ("名单编号", "Entry"),
+    "list_type": ("名单类型", "List"),
+    "reason": ("事由", "Reason"),
+    "authority": ("认定单位", "Authority"),
+    "listed_on": ("列入日期", "Listed"),
+    "removed_on": ("移出日期", "Removed"),
+}
+
+
+def field_label(name: str) -> str:
+    """A record field's column heading."""
+    return L(*FIELD_LABELS[name]) if name in FIELD_LABELS else name

@@ -16,12 +16,15 @@ from bank_tax.consent.schemas import ConsentCreate
 from bank_tax.db import db
 from bank_tax.enterprises import service as enterprises
 from bank_tax.enterprises.schemas import EnterpriseCreate
-from bank_tax.errors import DomainError, Unavailable
+from bank_tax.errors import DomainError, NotFound, Unavailable
 from bank_tax.lending import service as lending
 from bank_tax.lending.schemas import ApplicationCreate, fen
 from bank_tax.matching import service as matching
 from bank_tax.modelling import scoring
 from bank_tax.security import service as security
+from bank_tax.sources import service as sources
+from bank_tax.sources.schemas import DisputeCreate
+from bank_tax.sources.specs import SOURCES
 from bank_tax.web.forms import field_errors, load
 from bank_tax.web.guard import FIRM, roles, start_session
 
@@ -185,3 +188,55 @@ def apply(principal, bank_code: str, product_code: str):
 def applications(principal):
     """My applications, their status and the bank's reasons."""
     return render_template("firm/applications.html", applications=lending.list_for_firm(db.session, principal.uscc))
+
+
+@bp.get("/firm/data")
+@roles(*FIRM)
+def my_data(principal, errors=None, status=200):
+    """The records the platform holds on the firm, per category, each with a dispute button; the disputes
+    and their replies."""
+    held = [
+        (spec, sources.records(db.session, source=spec, uscc=principal.uscc, limit=24)) for spec in SOURCES.values()
+    ]
+    return (
+        render_template(
+            "firm/data.html",
+            held=held,
+            disputes=sources.disputes_of(db.session, principal.uscc),
+            errors=errors or {},
+        ),
+        status,
+    )
+
+
+@bp.post("/firm/disputes")
+@roles(*FIRM)
+def dispute(principal):
+    """Dispute one record (异议): it is left out of scoring until an operator resolves it."""
+    body, errors = load(DisputeCreate(), request.form)
+    if body is not None:
+        spec = SOURCES.get(body["source"])
+        try:
+            if spec is None:
+                raise NotFound("没有该数据来源 / no such source", {"source": ["unknown"]})
+            sources.open_dispute(
+                db.session,
+                uscc=principal.uscc,
+                source=spec,
+                record_id=body["record_id"],
+                reason=body["reason"],
+                actor=principal,
+            )
+            db.session.commit()
+            return redirect(url_for("portal.my_data"))
+        except DomainError as exc:
+            db.session.rollback()
+            errors = field_errors(exc)
+    return my_data(errors=errors, status=422)
+
+
+@bp.get("/firm/access-log")
+@roles(*FIRM)
+def access_log(principal):
+    """Who saw my data: each bank access, when, for what purpose, which categories."""
+    return render_template("firm/access_log.html", events=consents.access_log(db.session, principal.uscc))

@@ -123,6 +123,19 @@ def test_a_loan_from_registration_to_approval_and_a_revocation_that_holds(chromi
     expect(firm.locator("td.status")).to_have_text("已批准")
     shot(firm, "applications")
 
+    # who saw my data: bank A's officer, on the record; a wrong record is disputed from "my data"
+    firm.goto(f"{base}/firm/access-log")
+    expect(firm.locator(f'li[data-bank="{bank_a}"]').first).to_be_visible()
+    expect(firm.locator(f'li[data-bank="{bank_b}"]')).to_have_count(0)
+    shot(firm, "access-log")
+    firm.goto(f"{base}/firm/data")
+    record = firm.locator('tr[data-record^="vat_declarations/"]').first
+    record.get_by_text("提出异议").click()
+    record.get_by_label("异议理由").fill("税额有误")
+    record.get_by_role("button", name="提交").click()
+    expect(firm.locator("tr[data-dispute] td.status")).to_have_text("处理中")
+    shot(firm, "my-data")
+
     # the firm revokes bank B; bank B's officer can no longer open the profile
     firm.goto(f"{base}/firm/consents")
     revoke_b = firm.locator("tr[data-consent]", has_text=bank_b).get_by_role("button", name="撤销")

@@ -20,7 +20,7 @@ def _login(client, user, next_=""):
 
 
 ROLE_PAGES = {
-    "enterprise": ["/firm", "/firm/consents", "/firm/products", "/firm/applications"],
+    "enterprise": ["/firm", "/firm/consents", "/firm/data", "/firm/access-log", "/firm/products", "/firm/applications"],
     "bank_officer": ["/bank/whitelist", "/bank/applications", "/bank/products"],
     "analyst": ["/ops/models"],
 }
