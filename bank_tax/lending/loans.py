@@ -7,7 +7,9 @@ due for delinquency, and the states closed / written off / restructured.
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 
 import numpy as np
 import sqlalchemy as sa
@@ -19,6 +21,7 @@ from bank_tax.products.models import Product
 from bank_tax.security import audit
 from bank_tax.security.roles import Principal
 from bank_tax.sources.fields import Field, parse_column
+from bank_tax.sources.ingest import decode
 
 EVENT_FIELDS = (
     Field("event_id", "text", max_length=64),
@@ -216,3 +219,26 @@ def dpd_bucket(dpd: int, buckets: tuple[int, ...] = (30, 60, 90)) -> str:
             return f"{lo}-{edge}"
         lo = edge + 1
     return f"{buckets[-1]}+"
+
+
+def read_events_csv(data: bytes) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """An outcome-event CSV as text columns and line numbers (UTF-8 or GB18030)."""
+    text, _ = decode(data)
+    reader = csv.DictReader(io.StringIO(text))
+    expected = [f.name for f in EVENT_FIELDS]
+    missing = [c for c in expected if c not in (reader.fieldnames or [])]
+    if missing:
+        raise Invalid("表头不符 / the header does not match", {"missing": missing})
+    rows = list(reader)
+    columns = {c: np.array([r.get(c) or "" for r in rows], dtype=str) for c in expected}
+    return columns, np.arange(2, len(rows) + 2)
+
+
+def list_for_bank(session: Session, bank_code: str) -> list[Loan]:
+    """The bank's loans, oldest first (only its own: isolation)."""
+    return list(session.scalars(sa.select(Loan).where(Loan.bank_code == bank_code).order_by(Loan.id)))
+
+
+def one_event(**event) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """A single event (as typed into a form: text values) as the columns :func:`record_events` takes."""
+    return {f.name: np.array([str(event.get(f.name, "") or "")]) for f in EVENT_FIELDS}, np.array([1])

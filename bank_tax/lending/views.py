@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from types import SimpleNamespace
 
 import numpy as np
-import sqlalchemy as sa
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from bank_tax.api import upload_bytes
 from bank_tax.consent import receipts
 from bank_tax.db import db
-from bank_tax.errors import Invalid, NotFound
+from bank_tax.errors import NotFound
 from bank_tax.lending import loans, service
 from bank_tax.lending.models import Loan
 from bank_tax.lending.schemas import (
@@ -33,7 +30,6 @@ from bank_tax.lending.schemas import (
 )
 from bank_tax.security import policy
 from bank_tax.security.auth import current_principal
-from bank_tax.sources.ingest import decode
 
 blp = Blueprint("lending", __name__, url_prefix="/api/v1", description="Applications, decisions, loans, outcomes")
 
@@ -222,8 +218,7 @@ class Loans(MethodView):
     def get(self, bank):
         """The bank's loans with their days past due (only its own: isolation)."""
         policy.require(current_principal(), "loan.read", bank_code=bank)
-        rows = db.session.scalars(sa.select(Loan).where(Loan.bank_code == bank).order_by(Loan.id)).all()
-        return [_loan_out(loan) for loan in rows]
+        return [_loan_out(loan) for loan in loans.list_for_bank(db.session, bank)]
 
 
 def _loan_out(loan: Loan):
@@ -267,20 +262,7 @@ class LoanEventFile(MethodView):
         principal = current_principal()
         policy.require(principal, "loan.report", bank_code=bank)
         _, data = upload_bytes(body["file"], (".csv",), "CSV")
-        columns, lines = read_events_csv(data)
+        columns, lines = loans.read_events_csv(data)
         report = loans.record_events(db.session, bank_code=bank, columns=columns, lines=lines, actor=principal)
         db.session.commit()
         return report
-
-
-def read_events_csv(data: bytes) -> tuple[dict[str, np.ndarray], np.ndarray]:
-    """An outcome-event CSV as text columns and line numbers (UTF-8 or GB18030)."""
-    text, _ = decode(data)
-    reader = csv.DictReader(io.StringIO(text))
-    expected = [f.name for f in loans.EVENT_FIELDS]
-    missing = [c for c in expected if c not in (reader.fieldnames or [])]
-    if missing:
-        raise Invalid("表头不符 / the header does not match", {"missing": missing})
-    rows = list(reader)
-    columns = {c: np.array([r.get(c) or "" for r in rows], dtype=str) for c in expected}
-    return columns, np.arange(2, len(rows) + 2)

@@ -61,6 +61,9 @@ STATUS = {
     "returned": ("已退回", "returned"),
     "withdrawn": ("已撤回", "withdrawn"),
     "open": ("处理中", "open"),
+    "closed": ("已结清", "closed"),
+    "written_off": ("已核销", "written off"),
+    "restructured": ("已重组", "restructured"),
     "upheld": ("维持原记录", "upheld"),
     "corrected": ("已更正", "corrected"),
 }
@@ -68,6 +71,7 @@ STATUS = {
 _BANK_NAV = [
     ("workbench.whitelist", ("白名单", "Whitelist")),
     ("workbench.queue", ("申请队列", "Applications")),
+    ("workbench.loan_list", ("贷款", "Loans")),
     ("workbench.product_list", ("产品", "Products")),
 ]
 _STAFF_NAV = [("dashboard.models", ("模型", "Models"))]

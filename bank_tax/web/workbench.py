@@ -6,15 +6,18 @@ from __future__ import annotations
 
 from flask import Blueprint, redirect, render_template, request, url_for
 
+from bank_tax.api import upload_bytes
 from bank_tax.categories import CATEGORIES
 from bank_tax.consent.mask import require_firm_read
 from bank_tax.db import db
 from bank_tax.enterprises import service as enterprises
 from bank_tax.enterprises.uscc import normalize
 from bank_tax.errors import DomainError, NotFound, Unavailable
+from bank_tax.lending import loans
 from bank_tax.lending import service as lending
+from bank_tax.lending.models import EVENT_TYPES
 from bank_tax.lending.reasons import REASONS
-from bank_tax.lending.schemas import Decision, fen
+from bank_tax.lending.schemas import Decision, EventIn, LoanCreate, fen
 from bank_tax.matching import service as matching
 from bank_tax.matching.schemas import EditionQuery
 from bank_tax.modelling import scoring
@@ -26,6 +29,7 @@ from bank_tax.sources import service as sources
 from bank_tax.sources.specs import SOURCES
 from bank_tax.web.forms import field_errors, load
 from bank_tax.web.guard import BANK, roles
+from bank_tax.web.i18n import L
 
 bp = Blueprint("workbench", __name__, url_prefix="/bank")
 PROFILE_PURPOSES = ("pre_screen", "underwriting", "post_loan_monitoring")
@@ -155,6 +159,63 @@ def product_list(principal):
             "bank/products.html",
             products=[products.public(db.session, p) for p in products.list_for_bank(db.session, principal.bank_code)],
             can_manage=principal.role == Role.BANK_ADMIN,
+            errors=errors,
+            form=form,
+        ),
+        422 if errors else 200,
+    )
+
+
+@bp.route("/loans", methods=["GET", "POST"])
+@roles(*BANK)
+def loan_list(principal):
+    """The bank's loans with days past due; report a disbursement, one outcome event, or a file of them
+    (its rejected rows listed with line, field and reason while the good rows land)."""
+    errors, form, report, kind = {}, request.form, None, request.form.get("kind")
+    if request.method == "POST":
+        policy.require(principal, "loan.report", bank_code=principal.bank_code)
+        try:
+            if kind == "disbursement":
+                body, errors = load(LoanCreate(), form)
+                if body is not None:
+                    loans.report_disbursement(
+                        db.session,
+                        bank_code=principal.bank_code,
+                        actor=principal,
+                        **{**body, "principal": fen(body["principal"])},
+                    )
+            elif kind == "event":
+                body, errors = load(EventIn(), form)
+                if body is not None:
+                    columns, lines = loans.one_event(**{**form.to_dict(), "dpd": body["dpd"]})
+                    report = loans.record_events(
+                        db.session, bank_code=principal.bank_code, columns=columns, lines=lines, actor=principal
+                    )
+            else:
+                upload = request.files.get("file")
+                if upload is None or not upload.filename:
+                    errors = {"file": [L("请选择文件", "choose a file")]}
+                else:
+                    _, data = upload_bytes(upload, (".csv",), "CSV")
+                    columns, lines = loans.read_events_csv(data)
+                    report = loans.record_events(
+                        db.session, bank_code=principal.bank_code, columns=columns, lines=lines, actor=principal
+                    )
+            if not errors:
+                db.session.commit()
+                if report is None:
+                    return redirect(url_for("workbench.loan_list"))
+        except DomainError as exc:
+            db.session.rollback()
+            errors = field_errors(exc)
+    rows = loans.list_for_bank(db.session, principal.bank_code)
+    return (
+        render_template(
+            "bank/loans.html",
+            loans=[(loan, loans.dpd_bucket(loan.dpd)) for loan in rows],
+            event_types=EVENT_TYPES,
+            report=report,
+            kind=kind,
             errors=errors,
             form=form,
         ),

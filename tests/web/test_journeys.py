@@ -51,7 +51,7 @@ def _login(page, base, username):
     page.get_by_role("button", name="登录").click()
 
 
-def test_a_loan_from_registration_to_approval_and_a_revocation_that_holds(chromium, province, shot):
+def test_a_loan_from_registration_to_approval_and_a_revocation_that_holds(chromium, province, shot, tmp_path):
     base, app = province["base"], province["app"]
     bank_a, bank_b = province["banks"]
     firm = chromium.new_context(locale="zh-CN").new_page()
@@ -118,6 +118,31 @@ def test_a_loan_from_registration_to_approval_and_a_revocation_that_holds(chromi
     shot(officer, "decision")
     officer.get_by_role("button", name="提交审批").click()
     expect(officer.locator("strong.status")).to_have_text("已批准")
+
+    # the disbursement, then the bank's outcome file: the good row lands, the bad one is reported by line
+    application_id = re.search(r"/applications/(\d+)", officer.url).group(1)
+    officer.goto(f"{base}/bank/loans")
+    officer.get_by_label("申请编号").fill(application_id)
+    officer.get_by_label("合同号").first.fill("HT-2026-0001")
+    officer.get_by_label("本金（元）").fill("100000")
+    officer.get_by_label("年利率（%）").fill("4.35")
+    officer.get_by_label("起息日").fill("2026-01-05")
+    officer.get_by_label("到期日").fill("2027-01-05")
+    officer.get_by_role("button", name="登记放款").click()
+    expect(officer.locator('tr[data-contract="HT-2026-0001"] td.status')).to_have_text("有效")
+    outcome = tmp_path / "events.csv"
+    outcome.write_text(
+        "event_id,contract_no,event_type,event_date,amount,dpd\n"
+        "E1,HT-2026-0001,overdue,2026-03-10,0,35\n"
+        "E2,HT-2026-0001,overdue,not-a-date,0,5\n",
+        encoding="utf-8",
+    )
+    officer.get_by_label(re.compile("文件")).set_input_files(str(outcome))
+    officer.get_by_role("button", name="上传").click()
+    expect(officer.locator("strong.inserted")).to_have_text("1")
+    expect(officer.locator("table.quarantine tr", has_text="event_date")).to_contain_text("3")
+    expect(officer.locator('tr[data-contract="HT-2026-0001"] td.dpd')).to_contain_text("35")
+    shot(officer, "loans")
 
     firm.goto(f"{base}/firm/applications")
     expect(firm.locator("td.status")).to_have_text("已批准")
