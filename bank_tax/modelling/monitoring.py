@@ -97,3 +97,35 @@ def score_psi_over_runs(session: Session) -> list[dict]:
         pds = np.array(session.scalars(sa.select(FirmScore.pd).where(FirmScore.run_id == run_id)).all())
         out.append({"run_id": run_id, "as_of": as_of, "psi": metrics.psi(first, pds), "mean_pd": float(pds.mean())})
     return out
+
+
+def loan_outcomes(session: Session) -> list[dict]:
+    """Default rate of booked loans by vintage (quarter of the start date) and by the firm's risk grade in
+    the latest score run. A loan counts as defaulted once the bank reported a default or write-off.
+
+    The grade is today's, not the one at origination (applications keep their own snapshot): it answers
+    "where do the loans we hold sit now", which is what the dashboard shows beside the score drift."""
+    from bank_tax.lending.models import Loan, LoanEvent
+
+    bad = (
+        sa.select(LoanEvent.loan_id)
+        .where(LoanEvent.event_type.in_(["default", "write_off"]))
+        .group_by(LoanEvent.loan_id)
+        .subquery()
+    )
+    run_id = session.scalar(sa.select(sa.func.max(ScoreRun.id)))
+    stmt = sa.select(Loan.start_date, bad.c.loan_id.is_not(None), FirmScore.grade).outerjoin(
+        bad, bad.c.loan_id == Loan.id
+    )
+    stmt = stmt.outerjoin(FirmScore, sa.and_(FirmScore.uscc == Loan.uscc, FirmScore.run_id == run_id))
+    rows = session.execute(stmt).all()
+    out = []
+    for kind, key in (("vintage", lambda r: f"{r[0].year}Q{(r[0].month - 1) // 3 + 1}"), ("grade", lambda r: r[2])):
+        groups: dict[str, list[bool]] = {}
+        for r in rows:
+            if key(r) is not None:
+                groups.setdefault(key(r), []).append(bool(r[1]))
+        for group in sorted(groups):
+            n, d = len(groups[group]), sum(groups[group])
+            out.append({"by": kind, "group": group, "loans": n, "defaults": d, "rate": d / n})
+    return out

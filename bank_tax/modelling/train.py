@@ -30,7 +30,7 @@ from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.linear_model import LogisticRegression
 
 from bank_tax.errors import Invalid
-from bank_tax.modelling import metrics, scorecard
+from bank_tax.modelling import metrics, scale, scorecard
 from bank_tax.modelling.model import ScoringModel
 
 MIN_ROWS = 200
@@ -225,6 +225,10 @@ def evaluate(model: ScoringModel, X, y, *, reference=None, baseline=None) -> dic
     p = model.pd(X)
     out = {"test": metrics.summary(y, p), "calibration_table": metrics.calibration_table(y, p)}
     out["roc"] = metrics.roc_points(y, p)
+    grade = scale.grades(p)
+    out["grade_distribution"] = [
+        {"grade": str(g), "n": int((grade == g).sum()), "defaults": int(y[grade == g].sum())} for g in scale.GRADE_NAMES
+    ]
     if baseline is not None:
         out["baseline_test"] = metrics.summary(y, baseline.pd(X))
         out["scorecard"] = baseline.table()

@@ -21,6 +21,7 @@ from bank_tax.web.i18n import (
     category_name,
     cell,
     current_language,
+    feature_label,
     field_label,
     navigation,
     pick,
@@ -113,6 +114,7 @@ def init_web(app: Flask) -> None:
         pick=pick,
         cell=cell,
         field_label=field_label,
+        feature_label=feature_label,
         china=portal.CHINA,
     )
 

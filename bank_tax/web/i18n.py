@@ -74,7 +74,7 @@ _BANK_NAV = [
     ("workbench.loan_list", ("贷款", "Loans")),
     ("workbench.product_list", ("产品", "Products")),
 ]
-_STAFF_NAV = [("dashboard.models", ("模型", "Models"))]
+_STAFF_NAV = [("dashboard.models", ("模型", "Models")), ("dashboard.monitoring_page", ("监测", "Monitoring"))]
 NAVIGATION = {
     "enterprise": [
         ("portal.home", ("我的信用", "My credit")),
@@ -180,3 +180,10 @@ FIELD_LABELS = {
 def field_label(name: str) -> str:
     """A record field's column heading."""
     return L(*FIELD_LABELS[name]) if name in FIELD_LABELS else name
+
+
+def feature_label(name: str) -> str:
+    """A model feature's name as people read it."""
+    from bank_tax.modelling.explain import label
+
+    return label(name, current_language())

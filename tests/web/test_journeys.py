@@ -180,6 +180,11 @@ def test_an_analyst_promotes_the_challenger(chromium, province, shot):
     row = page.locator(f'tr[data-version="{province["challenger"]}"]')
     expect(row.locator("td.aliases")).to_have_text("challenger")
     shot(page, "models")
+    row.get_by_role("link", name=province["challenger"]).click()
+    expect(page.locator("svg.chart")).to_have_count(3)  # ROC, calibration, firms by risk grade
+    expect(page.locator("dd.auc")).to_contain_text("0.")
+    shot(page, "model-card")
+    page.go_back()
     row.get_by_role("button", name="设为冠军模型").click()
     expect(row.locator("td.aliases")).to_have_text(re.compile("champion"))
 

@@ -22,7 +22,7 @@ def _login(client, user, next_=""):
 ROLE_PAGES = {
     "enterprise": ["/firm", "/firm/consents", "/firm/data", "/firm/access-log", "/firm/products", "/firm/applications"],
     "bank_officer": ["/bank/whitelist", "/bank/applications", "/bank/loans", "/bank/products"],
-    "analyst": ["/ops/models"],
+    "analyst": ["/ops/models", "/ops/monitoring"],
 }
 
 
