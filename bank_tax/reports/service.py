@@ -40,6 +40,12 @@ def latest(session: Session, *, quarter: str) -> ReportEdition | None:
     )
 
 
+def edition_for(session: Session, *, quarter: str, fresh: bool, actor: Principal | None) -> ReportEdition:
+    """The quarter's newest stored edition, or a new one when asked (``fresh``) or when there is none."""
+    edition = None if fresh else latest(session, quarter=quarter)
+    return edition or produce_effect(session, quarter=quarter, actor=actor)
+
+
 def to_csv(report: dict) -> bytes:
     """The flattened report as CSV."""
     return exports.to_csv(effect.rows(report))

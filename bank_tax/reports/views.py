@@ -49,14 +49,8 @@ class Effect(MethodView):
         """The quarter's effect report: the newest stored edition, or a fresh one (kept as a new edition)."""
         principal = current_principal()
         policy.require(principal, "report.effect")
-        if query["fresh"]:
-            edition = service.produce_effect(db.session, quarter=query["quarter"], actor=principal)
-            db.session.commit()
-        else:
-            edition = service.latest(db.session, quarter=query["quarter"]) or service.produce_effect(
-                db.session, quarter=query["quarter"], actor=principal
-            )
-            db.session.commit()
+        edition = service.edition_for(db.session, quarter=query["quarter"], fresh=query["fresh"], actor=principal)
+        db.session.commit()
         body = json.loads(edition.body)
         name = f"effect-{query['quarter']}"
         if query["format"] == "csv":

@@ -192,6 +192,27 @@ def open_dispute(
     return dispute
 
 
+def batches(session: Session, *, limit: int = 200) -> list[IngestBatch]:
+    """The latest batches, newest first."""
+    return list(session.scalars(sa.select(IngestBatch).order_by(IngestBatch.id.desc()).limit(limit)))
+
+
+def batch_report(session: Session, batch_id: int) -> dict:
+    """One batch's counts and every rejected row with its line, field and reason; 404 when unknown."""
+    batch = session.get(IngestBatch, batch_id)
+    if batch is None:
+        raise NotFound("No such batch.")
+    return ingest.report(session, batch)
+
+
+def disputes(session: Session, *, status: str | None = None, limit: int = 1000) -> list[Dispute]:
+    """Disputes to resolve (or of one status), oldest first."""
+    stmt = sa.select(Dispute).order_by(Dispute.id)
+    if status:
+        stmt = stmt.where(Dispute.status == status)
+    return list(session.scalars(stmt.limit(limit)))
+
+
 def disputes_of(session: Session, uscc: str) -> list[Dispute]:
     """A firm's disputes, newest first, with their replies."""
     return list(session.scalars(sa.select(Dispute).where(Dispute.uscc == uscc).order_by(Dispute.id.desc())))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlalchemy as sa
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
@@ -14,7 +13,6 @@ from bank_tax.errors import NotFound
 from bank_tax.security import policy
 from bank_tax.security.auth import current_principal
 from bank_tax.sources import ingest, service
-from bank_tax.sources.models import Dispute, IngestBatch
 from bank_tax.sources.schemas import (
     BatchReport,
     BatchSummary,
@@ -70,7 +68,7 @@ class Batches(MethodView):
     def get(self):
         """The latest batches, newest first (200)."""
         policy.require(current_principal(), "ingest.read")
-        return db.session.scalars(sa.select(IngestBatch).order_by(IngestBatch.id.desc()).limit(200)).all()
+        return service.batches(db.session)
 
 
 @blp.route("/ingest/batches/<int:batch_id>")
@@ -82,10 +80,7 @@ class BatchItem(MethodView):
     def get(self, batch_id):
         """One batch's report: counts and every rejected row with line, field and reason."""
         policy.require(current_principal(), "ingest.read")
-        batch = db.session.get(IngestBatch, batch_id)
-        if batch is None:
-            raise NotFound("No such batch.")
-        return {**ingest.report(db.session, batch), "new": True}
+        return {**service.batch_report(db.session, batch_id), "new": True}
 
 
 @blp.route("/ingest/erroneous-codes")
@@ -169,10 +164,7 @@ class Disputes(MethodView):
     def get(self, query):
         """Disputes to resolve (operators), oldest first."""
         policy.require(current_principal(), "dispute.resolve")
-        stmt = sa.select(Dispute).order_by(Dispute.id)
-        if query["status"]:
-            stmt = stmt.where(Dispute.status == query["status"])
-        return db.session.scalars(stmt.limit(1000)).all()
+        return service.disputes(db.session, status=query["status"])
 
 
 @blp.route("/disputes/<int:dispute_id>/resolve")

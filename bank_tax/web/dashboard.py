@@ -1,16 +1,29 @@
 """The analyst and operator dashboard: the model registry with each model's card and its charts, and
-promotion of a challenger (analysts and admins; on the audit record)."""
+promotion of a challenger (analysts and admins; on the audit record); monitoring; for operators the
+ingestion batches and their quarantine, the erroneous-code report, disputes to resolve, the quarterly
+effect report with charts and downloads, the scheduler's jobs and the audit-chain check."""
 
 from __future__ import annotations
 
-from flask import Blueprint, redirect, render_template, request, url_for
+import datetime as dt
+import json
+import re
 
+from flask import Blueprint, Response, redirect, render_template, request, url_for
+
+from bank_tax import exports, scheduler
 from bank_tax.db import db
+from bank_tax.errors import DomainError
 from bank_tax.modelling import monitoring
 from bank_tax.modelling import service as modelling
 from bank_tax.modelling.registry import RegistryError
-from bank_tax.security import policy
+from bank_tax.reports import effect as effect_report
+from bank_tax.reports import service as reports
+from bank_tax.security import audit, policy
+from bank_tax.sources import service as sources
+from bank_tax.sources.schemas import DisputeResolve
 from bank_tax.web import charts
+from bank_tax.web.forms import field_errors, load
 from bank_tax.web.guard import STAFF, roles
 from bank_tax.web.i18n import L
 
@@ -137,3 +150,111 @@ def monitoring_page(principal):
         approvals=approvals,
         charts=drawn,
     )
+
+
+@bp.get("/ingestion")
+@roles(*STAFF)
+def ingestion(principal):
+    """The latest agency batches with their counts, and the rows refused for an invalid USCC (重错码)."""
+    policy.require(principal, "ingest.read")
+    return render_template(
+        "ops/ingestion.html", batches=sources.batches(db.session), erroneous=sources.erroneous_codes(db.session)
+    )
+
+
+@bp.get("/ingestion/<int:batch_id>")
+@roles(*STAFF)
+def batch(principal, batch_id: int):
+    """One batch: its counts and every rejected row with line, field, value and reason."""
+    policy.require(principal, "ingest.read")
+    return render_template("ops/batch.html", report=sources.batch_report(db.session, batch_id))
+
+
+@bp.route("/disputes", methods=["GET", "POST"])
+@roles(*STAFF)
+def disputes(principal):
+    """Open disputes, oldest first; resolve one as upheld or corrected (corrected fields as name=value
+    lines, written as in the agency file), with a reply the firm reads."""
+    policy.require(principal, "dispute.resolve")
+    errors, form, failed = {}, request.form, None
+    if request.method == "POST":
+        failed = request.form.get("dispute_id", type=int)
+        correction = dict(line.split("=", 1) for line in form.get("correction", "").splitlines() if "=" in line.strip())
+        body, errors = load(DisputeResolve(), form, correction={k.strip(): v.strip() for k, v in correction.items()})
+        if body is not None:
+            try:
+                sources.resolve_dispute(db.session, dispute_id=failed, actor=principal, **body)
+                db.session.commit()
+                return redirect(url_for("dashboard.disputes"))
+            except DomainError as exc:
+                db.session.rollback()
+                errors = field_errors(exc)
+    return (
+        render_template(
+            "ops/disputes.html",
+            disputes=sources.disputes(db.session, status="open"),
+            errors=errors,
+            failed=failed,
+            form=form,
+        ),
+        422 if errors else 200,
+    )
+
+
+def _quarter(text: str | None) -> str:
+    """The quarter asked for, or the last complete one."""
+    if text and re.fullmatch(r"\d{4}Q[1-4]", text):
+        return text
+    today = dt.date.today()
+    return effect_report.previous_quarter(f"{today.year}Q{(today.month - 1) // 3 + 1}")
+
+
+@bp.get("/report")
+@roles(*STAFF)
+def report(principal):
+    """The quarter's effect report (the last complete quarter by default) with charts and downloads."""
+    policy.require(principal, "report.effect")
+    quarter = _quarter(request.args.get("quarter"))
+    fmt = request.args.get("format", "page")
+    edition = reports.edition_for(db.session, quarter=quarter, fresh=bool(request.args.get("fresh")), actor=principal)
+    db.session.commit()
+    body = json.loads(edition.body)
+    if fmt in ("csv", "xlsx"):
+        data, mimetype = (reports.to_csv(body), "text/csv") if fmt == "csv" else (reports.to_xlsx(body), exports.XLSX)
+        return Response(
+            data, mimetype=mimetype, headers={"Content-Disposition": f'attachment; filename="effect-{quarter}.{fmt}"'}
+        )
+    by = body["by"]
+    drawn = [
+        charts.bars(
+            [(k, v["approval_rate"] or 0.0) for k, v in sorted(by["grade"].items())],
+            title=L("按纳税信用等级的审批通过率", "Approval rate by tax-credit grade"),
+            x_label=L("纳税信用等级", "Tax-credit grade"),
+            y_label=L("通过率", "Approval rate"),
+            fmt="{:.0%}",
+        ),
+        charts.bars(
+            [(k, (v["amount"] or 0) / 1_000_000) for k, v in sorted(by["bank"].items())],
+            title=L("按银行的放款金额（万元）", "Amount lent by bank (10k CNY)"),
+            x_label=L("银行", "Bank"),
+            y_label=L("万元", "10k CNY"),
+        ),
+    ]
+    return render_template("ops/report.html", body=body, quarter=quarter, charts=drawn, metrics=effect_report.METRICS)
+
+
+@bp.get("/scheduler")
+@roles(*STAFF)
+def scheduler_page(principal):
+    """Every scheduled job: its schedule, last run, duration, outcome and next run."""
+    policy.require(principal, "scheduler.read")
+    return render_template("ops/scheduler.html", jobs=scheduler.status())
+
+
+@bp.get("/audit")
+@roles(*STAFF)
+def audit_page(principal):
+    """Verify the audit log's hash chain end to end (on request: it reads every event)."""
+    policy.require(principal, "audit.verify")
+    result = audit.verify(db.session) if request.args.get("verify") else None
+    return render_template("ops/audit.html", result=result)

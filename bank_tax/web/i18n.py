@@ -74,7 +74,18 @@ _BANK_NAV = [
     ("workbench.loan_list", ("贷款", "Loans")),
     ("workbench.product_list", ("产品", "Products")),
 ]
-_STAFF_NAV = [("dashboard.models", ("模型", "Models")), ("dashboard.monitoring_page", ("监测", "Monitoring"))]
+_ANALYST_NAV = [
+    ("dashboard.models", ("模型", "Models")),
+    ("dashboard.monitoring_page", ("监测", "Monitoring")),
+    ("dashboard.report", ("成效报告", "Effect report")),
+]
+_STAFF_NAV = [
+    *_ANALYST_NAV,
+    ("dashboard.ingestion", ("数据接入", "Ingestion")),
+    ("dashboard.disputes", ("异议处理", "Disputes")),
+    ("dashboard.scheduler_page", ("定时任务", "Scheduler")),
+    ("dashboard.audit_page", ("审计日志", "Audit log")),
+]
 NAVIGATION = {
     "enterprise": [
         ("portal.home", ("我的信用", "My credit")),
@@ -86,7 +97,7 @@ NAVIGATION = {
     ],
     "bank_officer": _BANK_NAV,
     "bank_admin": _BANK_NAV,
-    "analyst": _STAFF_NAV,
+    "analyst": _ANALYST_NAV,
     "operator": _STAFF_NAV,
     "admin": _STAFF_NAV,
     None: [("web.login", ("登录", "Log in")), ("portal.register", ("企业注册", "Register"))],

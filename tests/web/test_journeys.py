@@ -208,3 +208,59 @@ def test_a_bank_admin_sees_a_bad_product_rule_at_its_field_and_saves_a_good_one(
     page.get_by_label("C", exact=True).uncheck()
     page.get_by_role("button", name="保存产品").click()
     expect(page.locator('tr[data-product="JYD"]')).to_be_visible()
+
+
+def test_an_operator_reads_a_batch_report_resolves_a_dispute_and_verifies_the_audit_chain(chromium, province, shot):
+    from bank_tax.security import service as security
+    from bank_tax.sources import ingest
+    from bank_tax.sources import service as sources
+    from bank_tax.sources.specs import SOURCES
+    from tests.sources.helpers import csv_bytes, vat
+
+    base, app = province["base"], province["app"]
+    with app.app_context(), db.scope() as s:
+        firm = factories.enterprise(s)
+        owner = factories.user(s, "enterprise", uscc=firm.uscc)
+        rows = [vat(firm.uscc), vat("91330106MA2XXXXX0X")]  # the second: an invalid code
+        batch, _ = ingest.ingest(
+            s,
+            source=SOURCES["vat_declarations"],
+            data=csv_bytes("vat_declarations", rows),
+            filename="vat.csv",
+            actor=None,
+        )
+        record = sources.records(s, source=SOURCES["vat_declarations"], uscc=firm.uscc)[0]
+        principal = security.principal_of(owner)
+        sources.open_dispute(
+            s,
+            uscc=firm.uscc,
+            source=SOURCES["vat_declarations"],
+            record_id=record["id"],
+            reason="税额有误",
+            actor=principal,
+        )
+        operator = factories.user(s, "operator").username
+        batch_id = batch.id
+
+    page = chromium.new_context(locale="zh-CN").new_page()
+    _login(page, base, operator)
+    page.goto(f"{base}/ops/ingestion")
+    expect(page.locator(f'tr[data-batch="{batch_id}"] td.rejected')).to_have_text("1")
+    page.locator(f'tr[data-batch="{batch_id}"] a').click()
+    expect(page.locator("table.quarantine")).to_contain_text("uscc")
+    shot(page, "batch")
+    page.goto(f"{base}/ops/disputes")
+    card = page.locator("article[data-dispute]").first
+    card.get_by_label("答复企业").fill("经核实，申报数据无误")
+    card.get_by_role("button", name="提交").click()
+    expect(page.locator("article[data-dispute]")).to_have_count(0)
+    page.goto(f"{base}/ops/audit")
+    page.get_by_role("button", name="立即校验").click()
+    expect(page.locator(".verify-ok")).to_be_visible()
+    shot(page, "audit")
+
+    mine = chromium.new_context(locale="zh-CN").new_page()
+    _login(mine, base, owner.username)
+    mine.goto(f"{base}/firm/data")
+    expect(mine.locator("tr[data-dispute] td.status")).to_have_text("维持原记录")
+    expect(mine.locator("tr[data-dispute]")).to_contain_text("经核实，申报数据无误")
