@@ -24,7 +24,8 @@ def _shape(schema: ma.Schema, form: MultiDict, prefix: str = "") -> dict:
             if inner:
                 data[field.data_key or name] = inner
         elif isinstance(field, ma.fields.List):
-            values = [v for v in form.getlist(key) if v != ""]
+            # repeated fields (checkboxes), or one text field of comma-separated values
+            values = [v.strip() for raw in form.getlist(key) for v in raw.replace("，", ",").split(",") if v.strip()]
             if values or key in form:
                 data[field.data_key or name] = values
         elif isinstance(field, ma.fields.Boolean):
@@ -69,3 +70,20 @@ def field_errors(exc: DomainError) -> dict[str, list[str]]:
     errors = _flatten(exc.errors) if exc.errors else {}
     errors.setdefault("_form", []).append(exc.message)
     return errors
+
+
+def as_form(data: dict, prefix: str = "") -> MultiDict:
+    """A stored document as the flat fields of its form (the inverse of :func:`load`'s shaping), to fill an
+    edit form: nested objects under dotted names, lists as repeated fields."""
+    out = MultiDict()
+    for key, value in data.items():
+        name = prefix + key
+        if isinstance(value, dict):
+            for k, v in as_form(value, name + ".").items(multi=True):
+                out.add(k, v)
+        elif isinstance(value, list):
+            for v in value:
+                out.add(name, str(v))
+        elif value is not None:
+            out.add(name, str(value).lower() if isinstance(value, bool) else str(value))
+    return out

@@ -61,6 +61,7 @@ STATUS = {
     "returned": ("已退回", "returned"),
     "withdrawn": ("已撤回", "withdrawn"),
     "open": ("处理中", "open"),
+    "paused": ("已暂停", "paused"),
     "closed": ("已结清", "closed"),
     "written_off": ("已核销", "written off"),
     "restructured": ("已重组", "restructured"),

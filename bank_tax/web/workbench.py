@@ -22,12 +22,12 @@ from bank_tax.matching import service as matching
 from bank_tax.matching.schemas import EditionQuery
 from bank_tax.modelling import scoring
 from bank_tax.products import service as products
-from bank_tax.products.schemas import ProductCreate
+from bank_tax.products.schemas import ProductCreate, ProductUpdate
 from bank_tax.security import policy
 from bank_tax.security.roles import Role
 from bank_tax.sources import service as sources
 from bank_tax.sources.specs import SOURCES
-from bank_tax.web.forms import field_errors, load
+from bank_tax.web.forms import as_form, field_errors, load
 from bank_tax.web.guard import BANK, roles
 from bank_tax.web.i18n import L
 
@@ -221,3 +221,32 @@ def loan_list(principal):
         ),
         422 if errors else 200,
     )
+
+
+@bp.route("/products/<code>", methods=["GET", "POST"])
+@roles(*BANK)
+def product_edit(principal, code: str):
+    """Edit a product's rules (saved as its next version; earlier applications keep theirs), or pause and
+    resume it. Bank admins only; another bank's product is not found."""
+    policy.require(principal, "product.manage", bank_code=principal.bank_code)
+    product = products.get(db.session, bank_code=principal.bank_code, code=code)
+    current = products.public(db.session, product)
+    errors = {}
+    if request.method == "POST":
+        form = request.form
+        try:
+            if form.get("status") in ("active", "paused"):
+                products.set_status(db.session, product=product, status=form["status"], actor=principal)
+                db.session.commit()
+                return redirect(url_for("workbench.product_list"))
+            body, errors = load(ProductUpdate(), form)
+            if body is not None:
+                products.update(db.session, product=product, actor=principal, **body)
+                db.session.commit()
+                return redirect(url_for("workbench.product_list"))
+        except DomainError as exc:
+            db.session.rollback()
+            errors = field_errors(exc)
+    else:
+        form = as_form({"name": current.name, "name_en": current.name_en, "rules": current.rules})
+    return render_template("bank/product.html", product=current, errors=errors, form=form), 422 if errors else 200

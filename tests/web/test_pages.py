@@ -97,3 +97,58 @@ def test_another_banks_application_is_not_found(client, session):
     officer = factories.user(session, "bank_officer")
     _login(client, officer)
     assert client.get("/bank/applications/999999").status_code == 404
+
+
+def test_a_product_saved_unchanged_from_its_edit_page_keeps_every_rule(client, session):
+    """The edit form is filled from the stored rules and read back by the API's schema: every rule
+    survives the round trip, including the ones the create form leaves at their defaults."""
+    from bank_tax.products import service as products
+    from tests.factories import RULES
+
+    bank = factories.bank(session)
+    rules = {
+        **RULES,
+        "regions": ["33", "3201"],
+        "excluded_industries": ["K", "C13"],
+        "max_pd": 0.08,
+        "min_sales_12m": 250_000,
+        "exclude_tax_arrears": False,
+        "consent_categories": ["tax", "utilities"],
+        "limit_rule": {"basis": "sales", "multiple": 0.2, "window_months": 6, "risk_adjusted": True},
+    }
+    factories.product(session, bank.code, "FULL", **rules)
+    before = products.rules_of(session, products.get(session, bank_code=bank.code, code="FULL"))
+    admin = factories.user(session, "bank_admin", bank_code=bank.code)
+    _login(client, admin)
+    page = client.get("/bank/products/FULL").get_data(as_text=True)
+    form = {"csrf_token": _csrf(client, "/bank/products/FULL")}
+    for name, value in re.findall(r'<input id="f-[^"]+" name="([^"]+)" type="(?:text|number)"\s+value="([^"]*)"', page):
+        form[name] = value
+    for name, value in re.findall(r'<input type="checkbox" name="([^"]+)" value="([^"]+)" checked', page):
+        form.setdefault(name, []).append(value)
+    for name, body in re.findall(r'<select id="[^"]+" name="([^"]+)">(.*?)</select>', page, re.S):
+        form[name] = re.search(r'<option value="([^"]+)" selected', body).group(1)
+    answer = client.post("/bank/products/FULL", data=form)
+    assert answer.status_code == 302, answer.get_data(as_text=True)[:2000]
+    product = products.get(session, bank_code=bank.code, code="FULL")
+    assert product.version == 2 and products.rules_of(session, product) == before
+
+
+def test_a_bank_admin_pauses_and_resumes_a_product_and_an_officer_may_not(client, session):
+    from bank_tax.products import service as products
+
+    bank = factories.bank(session)
+    factories.product(session, bank.code, "YSD")
+    officer = factories.user(session, "bank_officer", bank_code=bank.code)
+    _login(client, officer)
+    assert client.get("/bank/products/YSD").status_code == 403
+    admin = factories.user(session, "bank_admin", bank_code=bank.code)
+    _login(client, admin)
+    token = _csrf(client, "/bank/products/YSD")
+    assert client.post("/bank/products/YSD", data={"csrf_token": token, "status": "paused"}).status_code == 302
+    assert products.get(session, bank_code=bank.code, code="YSD").status == "paused"
+    assert client.post("/bank/products/YSD", data={"csrf_token": token, "status": "active"}).status_code == 302
+    assert products.get(session, bank_code=bank.code, code="YSD").status == "active"
+    other = factories.bank(session)
+    factories.product(session, other.code, "THEIRS")
+    assert client.get("/bank/products/THEIRS").status_code == 404
