@@ -59,7 +59,7 @@ lint: dev
 
 bench: dev
 	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y -q wrk >/dev/null; } || echo "wrk missing: the load test will be skipped"
-	PG_OPTIONAL=1 tests/with-postgres.sh $(BIN)/python -m bank_tax.bench --load
+	PG_OPTIONAL=1 tests/with-postgres.sh $(BIN)/python -m bank_tax.bench --load --pages
 
 clean:
 	rm -rf $(VENV) instance bench-results.json *.egg-info

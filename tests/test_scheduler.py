@@ -110,3 +110,17 @@ def test_banks_get_whitelist_jobs_on_their_own_schedule(committing_app):
         assert scheduler.get_job("whitelists.NBB") is not None
         out = committing_app.test_cli_runner().invoke(args=["scheduler", "status"])
     assert out.exit_code == 0 and "whitelists.ZJB" in out.output and "never run" in out.output
+
+
+def test_the_job_status_reads_in_the_requests_own_session(committing_app):
+    """On a database file, a second session inside a request waits for the request's SQLite lock (30 s,
+    then a 503): the status API and page read in the request's session."""
+    from bank_tax.db import db
+    from tests import factories
+
+    with committing_app.app_context(), db.scope() as s:
+        user = factories.user(s, "operator")
+        token = factories.token(s, user)
+    client = committing_app.test_client()
+    answer = client.get("/api/v1/scheduler/jobs", headers={"Authorization": f"Bearer {token}"})
+    assert answer.status_code == 200 and any(j["id"] == "pipeline.run" for j in answer.get_json())

@@ -23,6 +23,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--case", action="append", choices=sorted(CASES), help="run only these cases")
     parser.add_argument("--out", default="bench-results.json")
     parser.add_argument("--load", action="store_true", help="also the load test under gunicorn (make bench)")
+    parser.add_argument("--pages", action="store_true", help="also every page's render time on the demo province")
     args = parser.parse_args(argv)
     rows = run(args.case, quick=args.quick)
     header = (
@@ -40,9 +41,21 @@ def main(argv: list[str] | None = None) -> int:
         from bank_tax.bench import load
 
         load_rows = load.run()
+    page_rows = []
+    if args.pages:
+        from bank_tax.web import bench as page_bench
+
+        page_rows = page_bench.run()
     Path(args.out).write_text(
         json.dumps(
-            {"python": platform.python_version(), "quick": args.quick, "results": rows, "load": load_rows}, indent=2
+            {
+                "python": platform.python_version(),
+                "quick": args.quick,
+                "results": rows,
+                "load": load_rows,
+                "pages": page_rows,
+            },
+            indent=2,
         ),
         encoding="utf-8",
     )

@@ -34,6 +34,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from flask import Flask, current_app
 from flask.cli import with_appcontext
+from sqlalchemy.orm import Session
 
 from bank_tax.db import db, is_unique_violation, utcnow
 
@@ -113,12 +114,16 @@ def owner_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
-def bank_jobs() -> list[JobSpec]:
-    """One whitelist job per bank, on the bank's crontab."""
+def bank_jobs(session: Session | None = None) -> list[JobSpec]:
+    """One whitelist job per bank, on the bank's crontab (read in ``session``, else in a session of its own)."""
     from bank_tax.banks.models import Bank
 
-    with db.scope() as session:
-        banks = session.execute(sa.select(Bank.code, Bank.whitelist_cron).order_by(Bank.code)).all()
+    stmt = sa.select(Bank.code, Bank.whitelist_cron).order_by(Bank.code)
+    if session is not None:
+        banks = session.execute(stmt).all()
+    else:
+        with db.scope() as own:
+            banks = own.execute(stmt).all()
     return [
         JobSpec(
             f"whitelists.{code}",
@@ -132,8 +137,8 @@ def bank_jobs() -> list[JobSpec]:
     ]
 
 
-def all_jobs() -> list[JobSpec]:
-    return [*JOBS, *bank_jobs()]
+def all_jobs(session: Session | None = None) -> list[JobSpec]:
+    return [*JOBS, *bank_jobs(session)]
 
 
 # -- claiming and recording -------------------------------------------------------------------------------
@@ -251,30 +256,33 @@ def sync_banks() -> str:
     return f"{len(wanted)} bank jobs, {changed} added or changed, {len(set(have) - set(wanted))} removed"
 
 
-def status(now: dt.datetime | None = None) -> list[dict]:
-    """Every job: schedule, last run (start, duration, outcome, message) and next run."""
+def status(session: Session | None = None, now: dt.datetime | None = None) -> list[dict]:
+    """Every job: schedule, last run (start, duration, outcome, message) and next run. Read in ``session``
+    (a request's own: a second session there would wait on the request's SQLite lock), else in its own."""
+    if session is None:
+        with db.scope() as own:
+            return status(own, now)
     from bank_tax.scheduler.models import JobRun
 
     now = now or utcnow()
-    specs = all_jobs()
-    with db.scope() as session:
-        latest = sa.select(JobRun.job_id, sa.func.max(JobRun.id).label("id")).group_by(JobRun.job_id).subquery()
-        runs = {r.job_id: r for r in session.scalars(sa.select(JobRun).join(latest, JobRun.id == latest.c.id)).all()}
-        out = []
-        for spec in specs:
-            r = runs.get(spec.id)
-            out.append(
-                {
-                    "id": spec.id,
-                    "doc": spec.doc,
-                    "schedule": spec.options.get("crontab") or f"{spec.trigger} {spec.options}",
-                    "next_run": spec.make_trigger().get_next_fire_time(None, now),
-                    "last_started": r.started_at if r else None,
-                    "last_duration_s": r.duration_s if r else None,
-                    "last_outcome": r.outcome if r else None,
-                    "last_message": r.message if r else None,
-                }
-            )
+    specs = all_jobs(session)
+    latest = sa.select(JobRun.job_id, sa.func.max(JobRun.id).label("id")).group_by(JobRun.job_id).subquery()
+    runs = {r.job_id: r for r in session.scalars(sa.select(JobRun).join(latest, JobRun.id == latest.c.id)).all()}
+    out = []
+    for spec in specs:
+        r = runs.get(spec.id)
+        out.append(
+            {
+                "id": spec.id,
+                "doc": spec.doc,
+                "schedule": spec.options.get("crontab") or f"{spec.trigger} {spec.options}",
+                "next_run": spec.make_trigger().get_next_fire_time(None, now),
+                "last_started": r.started_at if r else None,
+                "last_duration_s": r.duration_s if r else None,
+                "last_outcome": r.outcome if r else None,
+                "last_message": r.message if r else None,
+            }
+        )
     return out
 
 

@@ -7,6 +7,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from bank_tax import scheduler
+from bank_tax.db import db
 from bank_tax.security import policy
 from bank_tax.security.auth import current_principal
 
@@ -31,5 +32,6 @@ class Jobs(MethodView):
     @blp.alt_response(403, description="operators and admins only")
     def get(self):
         """Every scheduled job with its schedule, last run (start, duration, outcome) and next run."""
+        session = db.read_only()  # before the first query (the token check is a read too)
         policy.require(current_principal(), "scheduler.read")
-        return scheduler.status()
+        return scheduler.status(session)

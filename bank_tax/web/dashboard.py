@@ -248,7 +248,7 @@ def report(principal):
 def scheduler_page(principal):
     """Every scheduled job: its schedule, last run, duration, outcome and next run."""
     policy.require(principal, "scheduler.read")
-    return render_template("ops/scheduler.html", jobs=scheduler.status())
+    return render_template("ops/scheduler.html", jobs=scheduler.status(db.session))
 
 
 @bp.get("/audit")
