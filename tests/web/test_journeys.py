@@ -264,3 +264,37 @@ def test_an_operator_reads_a_batch_report_resolves_a_dispute_and_verifies_the_au
     mine.goto(f"{base}/firm/data")
     expect(mine.locator("tr[data-dispute] td.status")).to_have_text("维持原记录")
     expect(mine.locator("tr[data-dispute]")).to_contain_text("经核实，申报数据无误")
+
+
+def test_the_remaining_main_pages_render_and_the_portal_fits_a_phone(chromium, province, shot):
+    """Screenshots of the pages the journeys above do not pass through; the firm's pages at phone width
+    without sideways scrolling of the page itself."""
+    base, app = province["base"], province["app"]
+    with app.app_context(), db.scope() as s:
+        admin = factories.user(s, "admin").username
+        firm = factories.enterprise(s)
+        records(s, firm.uscc, grade="B")
+        owner = factories.user(s, "enterprise", uscc=firm.uscc).username
+    page = chromium.new_context(locale="zh-CN").new_page()
+    _login(page, base, admin)
+    for path, name in [
+        ("/ops/monitoring", "monitoring"),
+        ("/ops/report", "report"),
+        ("/ops/scheduler", "scheduler"),
+        ("/ops/disputes", "disputes"),
+        ("/ops/ingestion", "ingestion"),
+    ]:
+        answer = page.goto(f"{base}{path}")
+        assert answer.status == 200, path
+        shot(page, name)
+    phone = chromium.new_context(locale="zh-CN", viewport={"width": 390, "height": 844}, is_mobile=True).new_page()
+    _login(phone, base, owner)
+    for path, name in [
+        ("/firm", "phone-credit"),
+        ("/firm/products", "phone-products"),
+        ("/firm/consents", "phone-consents"),
+    ]:
+        phone.goto(f"{base}{path}")
+        width = phone.evaluate("document.documentElement.scrollWidth")
+        assert width <= 390, (path, width)
+        shot(phone, name)
