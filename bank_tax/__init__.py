@@ -52,6 +52,7 @@ def create_app(config: type[Config] = Config, instance_path: str | None = None, 
     from bank_tax.scheduler.views import blp as scheduler_blp
     from bank_tax.security.views import blp as security_blp
     from bank_tax.sources.views import blp as sources_blp
+    from bank_tax.taxcredit.views import blp as taxcredit_blp
 
     for blp in (
         security_blp,
@@ -63,6 +64,7 @@ def create_app(config: type[Config] = Config, instance_path: str | None = None, 
         lending_blp,
         modelling_blp,
         matching_blp,
+        taxcredit_blp,
         reports_blp,
         scheduler_blp,
     ):

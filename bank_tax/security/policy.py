@@ -94,6 +94,8 @@ POLICY: dict[str, Rule] = {
     "loan.read": _bank_users_of(*STAFF),
     # matching: the firm sees its own matches (and staff, to help it); a bank's whitelists are its own
     "match.read": _own_firm_or(*STAFF),
+    # tax-credit pre-evaluation and warnings: the firm itself, and staff helping it
+    "taxcredit.read": _own_firm_or(*STAFF),
     "whitelist.read": _bank_users_of(*STAFF),
     "whitelist.generate": _bank_users_of(*STAFF),
     "bank.schedule": lambda p, ctx: (

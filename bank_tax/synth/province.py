@@ -18,7 +18,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from bank_tax.enterprises import uscc as uscc_mod
-from bank_tax.synth import grading, lending, names
+from bank_tax.synth import lending, names
+from bank_tax.taxcredit import rules as grading
 
 BURN_IN = 24  # months simulated before the window, so the first window years have grades and history
 

@@ -25,6 +25,7 @@ from bank_tax.security import service as security
 from bank_tax.sources import service as sources
 from bank_tax.sources.schemas import DisputeCreate
 from bank_tax.sources.specs import SOURCES
+from bank_tax.taxcredit import service as taxcredit
 from bank_tax.web.forms import field_errors, load
 from bank_tax.web.guard import FIRM, roles, start_session
 
@@ -61,13 +62,15 @@ def register():
 @bp.get("/firm")
 @roles(*FIRM)
 def home(principal):
-    """My credit: score, grade and the reasons in plain language."""
+    """My credit: score, grade and the reasons in plain language; the tax-credit warnings with their
+    deadlines and repair paths, and what repairing would open up."""
     firm = enterprises.get(db.session, principal.uscc)
     try:
         score = scoring.score_firm(db.session, principal=principal, uscc=principal.uscc)
     except Unavailable:
         score = None
-    return render_template("firm/home.html", firm=firm, score=score)
+    credit = taxcredit.credit_warnings(db.session, principal=principal, uscc=principal.uscc)
+    return render_template("firm/home.html", firm=firm, score=score, credit=credit)
 
 
 @bp.get("/firm/consents")

@@ -114,6 +114,10 @@ MATRIX = {
     ("PUT", "/api/v1/banks/<string:bank>/whitelist-schedule"): ("path", [401, 403, 403, 403, 200, 403, 403, 200]),
     # matching: the firm and staff; whitelists: users of the bank and staff
     ("GET", "/api/v1/enterprises/<string:uscc>/matches"): ("firm_path", [401, 200, 403, 403, 403, 403, 200, 200]),
+    ("GET", "/api/v1/enterprises/<string:uscc>/credit-warnings"): (
+        "firm_path",
+        [401, 200, 403, 403, 403, 403, 200, 200],
+    ),
     ("GET", "/api/v1/banks/<string:bank>/whitelists"): ("path", [401, 403, 403, 200, 200, 403, 200, 200]),
     ("POST", "/api/v1/banks/<string:bank>/whitelists"): ("path", [401, 403, 403, 201, 201, 403, 201, 201]),
     ("GET", "/api/v1/banks/<string:bank>/whitelists/latest"): ("path", [401, 403, 403, 200, 200, 403, 200, 200]),
