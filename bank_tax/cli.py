@@ -40,6 +40,7 @@ def register_cli(app: Flask) -> None:
     from bank_tax.security.cli import audit_cli, users_cli
     from bank_tax.sources.cli import inbox_command, ingest_command
     from bank_tax.synth.cli import synth_command
+    from bank_tax.taxcredit.cli import taxcredit_cli
 
     for group in (
         db_cli,
@@ -53,6 +54,7 @@ def register_cli(app: Flask) -> None:
         model_cli,
         pipeline_cli,
         whitelist_cli,
+        taxcredit_cli,
     ):
         app.cli.add_command(group)
     for command in (synth_command, ingest_command, inbox_command, scheduler_command):

@@ -13,5 +13,6 @@ from bank_tax.reports import models as reports  # noqa: F401
 from bank_tax.scheduler import models as scheduler  # noqa: F401
 from bank_tax.security import models as security  # noqa: F401
 from bank_tax.sources import models as sources  # noqa: F401
+from bank_tax.taxcredit import models as taxcredit  # noqa: F401
 
 __all__ = ["metadata"]

@@ -64,6 +64,7 @@ def active_products(session: Session, bank_code: str | None = None) -> list[dict
             "bank_code": p.bank_code,
             "bank_name": bank_name,
             "bank_name_en": bank_name_en,
+            "id": p.id,
             "code": p.code,
             "name": p.name,
             "name_en": p.name_en,

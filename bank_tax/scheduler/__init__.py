@@ -94,6 +94,13 @@ JOBS: list[JobSpec] = [
         "ingest the drop folder, compute features and score every firm (daily)",
     ),
     JobSpec(
+        "taxcredit.push",
+        "bank_tax.taxcredit.jobs:targeted_push",
+        "cron",
+        {"hour": 3, "minute": 30},
+        "tell firms newly eligible for a product, in their inbox (daily, after the pipeline)",
+    ),
+    JobSpec(
         "reports.effect",
         "bank_tax.reports.jobs:quarterly_effect_report",
         "cron",

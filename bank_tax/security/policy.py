@@ -96,6 +96,11 @@ POLICY: dict[str, Rule] = {
     "match.read": _own_firm_or(*STAFF),
     # tax-credit pre-evaluation and warnings: the firm itself, and staff helping it
     "taxcredit.read": _own_firm_or(*STAFF),
+    "taxcredit.at_risk": _roles(*STAFF),
+    "notification.read": _own_firm_or(),
+    "repair.submit": _own_firm_or(),
+    "repair.read": _own_firm_or(*STAFF),
+    "repair.decide": _roles(*STAFF),
     "whitelist.read": _bank_users_of(*STAFF),
     "whitelist.generate": _bank_users_of(*STAFF),
     "bank.schedule": lambda p, ctx: (

@@ -159,7 +159,8 @@ def scan_inbox(session_scope, inbox: Path, *, actor: Principal | None = None) ->
 # ---- disputes -------------------------------------------------------------------------------------------
 
 
-def _record(session: Session, source: Source, record_id: int) -> dict | None:
+def record_by_id(session: Session, source: Source, record_id: int) -> dict | None:
+    """One stored record (any version) with all its columns, or None."""
     t = source.table.__table__
     row = session.execute(sa.select(t).where(t.c.id == record_id)).mappings().first()
     return dict(row) if row else None
@@ -169,7 +170,7 @@ def open_dispute(
     session: Session, *, uscc: str, source: Source, record_id: int, reason: str, actor: Principal
 ) -> Dispute:
     """A firm disputes one of its records; it is left out of features until resolved. Audited."""
-    rec = _record(session, source, record_id)
+    rec = record_by_id(session, source, record_id)
     if rec is None or rec["uscc"] != uscc:
         raise NotFound("No such record of this firm.")
     if session.scalar(
@@ -236,6 +237,34 @@ def _as_text(value, kind: str) -> str:
     return str(value)
 
 
+def correct_record(
+    session: Session, *, source: Source, record: dict, changes: dict[str, str], actor: Principal | None, filename: str
+) -> int:
+    """Land a new version of ``record`` with ``changes`` (fields written as in the agency file) through
+    ingestion, like an agency's correction, received now; return the new row's id. 422 when the changed
+    row is not valid or changes nothing."""
+    kinds = {f.name: f.kind for f in source.fields}
+    row = {c: _as_text(record.get(c), kinds[c]) for c in source.columns}
+    row.update(changes)
+    row["received_at"] = ""  # received now
+    t = source.table.__table__
+    if source.explicit_version:
+        latest = session.scalar(sa.select(sa.func.max(t.c.version)).where(*[t.c[k] == record[k] for k in source.key]))
+        row["version"] = str(latest + 1)
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, source.columns, lineterminator="\n")
+    writer.writeheader()
+    writer.writerow(row)
+    batch, _ = ingest.ingest(session, source=source, data=buf.getvalue().encode(), filename=filename, actor=actor)
+    if batch.rejected:
+        problems = session.scalars(sa.select(QuarantinedRow).where(QuarantinedRow.batch_id == batch.id)).all()
+        raise Invalid("The correction is not valid.", {"correction": [f"{q.field}: {q.reason}" for q in problems]})
+    new_id = session.scalar(sa.select(t.c.id).where(t.c.batch_id == batch.id))
+    if new_id is None:
+        raise Invalid("The correction changes nothing.", {"correction": ["same content as the record"]})
+    return new_id
+
+
 def resolve_dispute(
     session: Session, *, dispute_id: int, outcome: str, reply: str, correction: dict[str, str], actor: Principal
 ) -> Dispute:
@@ -252,36 +281,14 @@ def resolve_dispute(
         unknown = sorted(set(correction) - set(source.columns) | (set(correction) & {"uscc", "version", "received_at"}))
         if unknown:
             raise Invalid("These fields cannot be corrected.", {"correction": unknown})
-        rec = _record(session, source, dispute.record_id)
-        kinds = {f.name: f.kind for f in source.fields}
-        row = {c: _as_text(rec.get(c), kinds[c]) for c in source.columns}
-        row.update(correction)
-        row["received_at"] = ""  # received now
-        if source.explicit_version:
-            latest = session.scalar(
-                sa.select(sa.func.max(source.table.__table__.c.version)).where(
-                    *[source.table.__table__.c[k] == rec[k] for k in source.key]
-                )
-            )
-            row["version"] = str(latest + 1)
-        buf = io.StringIO()
-        writer = csv.DictWriter(buf, source.columns, lineterminator="\n")
-        writer.writeheader()
-        writer.writerow(row)
-        batch, _ = ingest.ingest(
+        dispute.correction_id = correct_record(
             session,
             source=source,
-            data=buf.getvalue().encode(),
-            filename=f"dispute-{dispute.id}-{utcnow():%Y%m%d%H%M%S%f}.csv",
+            record=record_by_id(session, source, dispute.record_id),
+            changes=correction,
             actor=actor,
+            filename=f"dispute-{dispute.id}-{utcnow():%Y%m%d%H%M%S%f}.csv",
         )
-        if batch.rejected:
-            problems = session.scalars(sa.select(QuarantinedRow).where(QuarantinedRow.batch_id == batch.id)).all()
-            raise Invalid("The correction is not valid.", {"correction": [f"{q.field}: {q.reason}" for q in problems]})
-        t = source.table.__table__
-        dispute.correction_id = session.scalar(sa.select(t.c.id).where(t.c.batch_id == batch.id))
-        if dispute.correction_id is None:
-            raise Invalid("The correction changes nothing.", {"correction": ["same content as the record"]})
     dispute.status, dispute.reply = outcome, reply
     dispute.resolved_by, dispute.resolved_at = actor.username, utcnow()
     audit.record(

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import marshmallow as ma
+from marshmallow import validate
+
+from bank_tax.api import Strict
 
 
 class Repair(ma.Schema):
@@ -47,3 +50,59 @@ class CreditWarnings(ma.Schema):
     last_grade = ma.fields.String(allow_none=True, metadata={"description": "published for last year"})
     warnings = ma.fields.List(ma.fields.Nested(Warning))
     what_if = ma.fields.Nested(WhatIf, allow_none=True)
+
+
+class NotificationPublic(ma.Schema):
+    id = ma.fields.Integer()
+    kind = ma.fields.String()
+    title_zh = ma.fields.String()
+    title_en = ma.fields.String()
+    body_zh = ma.fields.String()
+    body_en = ma.fields.String()
+    link = ma.fields.String()
+    created_at = ma.fields.AwareDateTime()
+    read_at = ma.fields.AwareDateTime(allow_none=True)
+
+
+class RepairCreate(Strict):
+    entry_id = ma.fields.String(required=True, validate=validate.Length(min=1, max=32))
+    commitment = ma.fields.String(
+        required=True,
+        validate=validate.Length(min=10, max=2000),
+        metadata={"description": "信用承诺: what the firm undertakes"},
+    )
+    evidence = ma.fields.String(
+        required=True,
+        validate=validate.Length(min=2, max=2000),
+        metadata={"description": "how the conduct was corrected and the obligations met"},
+    )
+
+
+class RepairDecision(Strict):
+    decision = ma.fields.String(required=True, validate=validate.OneOf(["approved", "rejected"]))
+    reply = ma.fields.String(required=True, validate=validate.Length(min=2, max=1000))
+    removed_on = ma.fields.Date(load_default=None, allow_none=True, metadata={"description": "default: today"})
+
+
+class RepairPublic(ma.Schema):
+    id = ma.fields.Integer()
+    uscc = ma.fields.String()
+    entry_id = ma.fields.String()
+    list_type = ma.fields.String()
+    commitment = ma.fields.String()
+    evidence = ma.fields.String()
+    status = ma.fields.String()
+    submitted_at = ma.fields.AwareDateTime()
+    decided_by = ma.fields.String(allow_none=True)
+    decided_at = ma.fields.AwareDateTime(allow_none=True)
+    reply = ma.fields.String()
+    removed_on = ma.fields.Date(allow_none=True)
+
+
+class AtRisk(ma.Schema):
+    uscc = ma.fields.String()
+    name = ma.fields.String()
+    last_grade = ma.fields.String()
+    running_score = ma.fields.Float()
+    running_grade = ma.fields.String()
+    deductions = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Float())

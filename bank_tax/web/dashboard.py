@@ -22,6 +22,8 @@ from bank_tax.reports import service as reports
 from bank_tax.security import audit, policy
 from bank_tax.sources import service as sources
 from bank_tax.sources.schemas import DisputeResolve
+from bank_tax.taxcredit import push, repair
+from bank_tax.taxcredit.schemas import RepairDecision
 from bank_tax.web import charts
 from bank_tax.web.forms import field_errors, load
 from bank_tax.web.guard import STAFF, roles
@@ -258,3 +260,33 @@ def audit_page(principal):
     policy.require(principal, "audit.verify")
     result = audit.verify(db.session) if request.args.get("verify") else None
     return render_template("ops/audit.html", result=result)
+
+
+@bp.route("/repairs", methods=["GET", "POST"])
+@roles(*STAFF)
+def repairs(principal):
+    """Credit repairs to decide (approval removes the list entry from the chosen day), and the firms at
+    risk of dropping from A or B this year."""
+    policy.require(principal, "repair.decide")
+    errors, failed = {}, None
+    if request.method == "POST":
+        failed = request.form.get("repair_id", type=int)
+        body, errors = load(RepairDecision(), request.form)
+        if body is not None:
+            try:
+                repair.decide(db.session, principal=principal, repair_id=failed, **body)
+                db.session.commit()
+                return redirect(url_for("dashboard.repairs"))
+            except DomainError as exc:
+                db.session.rollback()
+                errors = field_errors(exc)
+    return (
+        render_template(
+            "ops/repairs.html",
+            repairs=repair.to_decide(db.session),
+            at_risk=push.at_risk(db.session),
+            errors=errors,
+            failed=failed,
+        ),
+        422 if errors else 200,
+    )

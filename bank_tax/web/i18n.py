@@ -61,6 +61,7 @@ STATUS = {
     "returned": ("已退回", "returned"),
     "withdrawn": ("已撤回", "withdrawn"),
     "open": ("处理中", "open"),
+    "rejected": ("未通过", "rejected"),
     "paused": ("已暂停", "paused"),
     "closed": ("已结清", "closed"),
     "written_off": ("已核销", "written off"),
@@ -84,6 +85,7 @@ _STAFF_NAV = [
     *_ANALYST_NAV,
     ("dashboard.ingestion", ("数据接入", "Ingestion")),
     ("dashboard.disputes", ("异议处理", "Disputes")),
+    ("dashboard.repairs", ("信用修复", "Credit repairs")),
     ("dashboard.scheduler_page", ("定时任务", "Scheduler")),
     ("dashboard.audit_page", ("审计日志", "Audit log")),
 ]
@@ -95,6 +97,8 @@ NAVIGATION = {
         ("portal.access_log", ("查询记录", "Who saw my data")),
         ("portal.products", ("可申请产品", "Products")),
         ("portal.applications", ("我的申请", "Applications")),
+        ("portal.repairs", ("信用修复", "Credit repair")),
+        ("portal.messages", ("消息", "Messages")),
     ],
     "bank_officer": _BANK_NAV,
     "bank_admin": _BANK_NAV,
@@ -111,7 +115,14 @@ def navigation() -> list[tuple[str, str]]:
 
     principal = current_principal()
     items = NAVIGATION.get(principal.role.value if principal else None, [])
-    return [(endpoint, L(*label)) for endpoint, label in items]
+    out = [(endpoint, L(*label)) for endpoint, label in items]
+    if principal is not None and principal.uscc:
+        from bank_tax.db import db
+        from bank_tax.taxcredit.inbox import unread
+
+        n = unread(db.session, principal.uscc)
+        out = [(e, f"{label} ({n})" if e == "portal.messages" and n else label) for e, label in out]
+    return out
 
 
 def status_text(status: str) -> str:

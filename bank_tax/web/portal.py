@@ -25,7 +25,9 @@ from bank_tax.security import service as security
 from bank_tax.sources import service as sources
 from bank_tax.sources.schemas import DisputeCreate
 from bank_tax.sources.specs import SOURCES
+from bank_tax.taxcredit import inbox, repair
 from bank_tax.taxcredit import service as taxcredit
+from bank_tax.taxcredit.schemas import RepairCreate
 from bank_tax.web.forms import field_errors, load
 from bank_tax.web.guard import FIRM, roles, start_session
 
@@ -243,3 +245,53 @@ def dispute(principal):
 def access_log(principal):
     """Who saw my data: each bank access, when, for what purpose, which categories."""
     return render_template("firm/access_log.html", events=consents.access_log(db.session, principal.uscc))
+
+
+@bp.get("/firm/inbox")
+@roles(*FIRM)
+def messages(principal):
+    """The inbox: products the firm became eligible for, repair decisions."""
+    return render_template(
+        "firm/inbox.html", messages=inbox.messages(db.session, principal=principal, uscc=principal.uscc)
+    )
+
+
+@bp.post("/firm/inbox/<int:notification_id>")
+@roles(*FIRM)
+def message_read(principal, notification_id: int):
+    """Mark a message read, and open its link when asked."""
+    inbox.mark_read(db.session, principal=principal, uscc=principal.uscc, notification_id=notification_id)
+    db.session.commit()
+    target = request.form.get("go", "")
+    return redirect(target if target.startswith("/firm") else url_for("portal.messages"))
+
+
+@bp.route("/firm/repairs", methods=["GET", "POST"])
+@roles(*FIRM)
+def repairs(principal):
+    """The firm's public-credit list entries, a repair application for one of them, and its applications."""
+    errors, form = {}, request.form
+    if request.method == "POST":
+        body, errors = load(RepairCreate(), form)
+        if body is not None:
+            try:
+                repair.submit(db.session, principal=principal, uscc=principal.uscc, **body)
+                db.session.commit()
+                return redirect(url_for("portal.repairs"))
+            except DomainError as exc:
+                db.session.rollback()
+                errors = field_errors(exc)
+    entries = [row["data"] for row in sources.records(db.session, source=SOURCES["public_credit"], uscc=principal.uscc)]
+    mine = repair.of_firm(db.session, principal.uscc)
+    waiting = {r.entry_id for r in mine if r.status == "submitted"}
+    repairable = [
+        e
+        for e in entries
+        if e["removed_on"] is None and e["list_type"] in repair.REPAIRABLE and e["entry_id"] not in waiting
+    ]
+    return (
+        render_template(
+            "firm/repairs.html", entries=entries, repairable=repairable, repairs=mine, errors=errors, form=form
+        ),
+        422 if errors else 200,
+    )

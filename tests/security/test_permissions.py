@@ -17,6 +17,8 @@ from bank_tax.sources import ingest
 from bank_tax.sources import service as sources
 from bank_tax.sources.models import VatDeclaration
 from bank_tax.sources.specs import SOURCES
+from bank_tax.taxcredit import repair as repairs
+from bank_tax.taxcredit.models import Notification
 from tests import factories
 from tests.factories import RULES
 from tests.sources.helpers import csv_bytes, si, vat
@@ -130,6 +132,23 @@ MATRIX = {
         [401, 403, 403, 200, 200, 403, 200, 200],
     ),
     ("GET", "/api/v1/models/<string:ref>"): ("model", [401, 403, 403, 403, 403, 200, 200, 200]),
+    # tax credit: the firm's inbox is its own; repairs are the firm's to ask and staff's to decide
+    ("GET", "/api/v1/enterprises/<string:uscc>/notifications"): ("firm_path", [401, 200] + [403] * 6),
+    ("POST", "/api/v1/enterprises/<string:uscc>/notifications/<int:notification_id>/read"): (
+        "read_note",
+        [401, 200] + [403] * 6,
+    ),
+    ("POST", "/api/v1/enterprises/<string:uscc>/credit-repairs"): ("repair", [401, 201] + [403] * 6),
+    ("GET", "/api/v1/enterprises/<string:uscc>/credit-repairs"): (
+        "firm_path",
+        [401, 200, 403, 403, 403, 403, 200, 200],
+    ),
+    ("GET", "/api/v1/credit-repairs"): ("plain", [401, 403, 403, 403, 403, 403, 200, 200]),
+    ("POST", "/api/v1/credit-repairs/<int:repair_id>/decision"): (
+        "decide_repair",
+        [401, 403, 403, 403, 403, 403, 200, 200],
+    ),
+    ("GET", "/api/v1/taxcredit/at-risk"): ("plain", [401, 403, 403, 403, 403, 403, 200, 200]),
 }
 
 BODIES = {
@@ -229,7 +248,35 @@ def world(app, session, champion):
     )
     with app.app_context():
         edition = whitelists.generate(session, bank_code=bank.code, actor=None)
+    entries = [
+        {
+            "entry_id": f"PM-{firm.uscc[-6:]}-{k}",
+            "uscc": firm.uscc,
+            "list_type": "key_watch",
+            "reason": "测试",
+            "authority": "测试局",
+            "listed_on": "2025-01-10",
+        }
+        for k in range(2)
+    ]
+    ingest.ingest(
+        session, source=SOURCES["public_credit"], actor=None, filename="l.csv", data=csv_bytes("public_credit", entries)
+    )
+    repair_ = repairs.submit(
+        session,
+        principal=service.principal_of(users["own_firm"]),
+        uscc=firm.uscc,
+        entry_id=entries[0]["entry_id"],
+        commitment="已纠正失信行为并履行义务",
+        evidence="凭证",
+    )
+    note = Notification(uscc=firm.uscc, kind="product_eligible", title_zh="测试", title_en="test")
+    session.add(note)
+    session.flush()
     return {
+        "repair": repair_.id,
+        "free_entry": entries[1]["entry_id"],
+        "note": note.id,
         "edition": edition.id,
         "firm": firm,
         "bank": bank,
@@ -314,6 +361,20 @@ def _request(client, session, world, builder, method, rule, role):
             )
         case "model":
             return client.get("/api/v1/models/champion", headers=headers)
+        case "read_note":
+            return client.post(f"/api/v1/enterprises/{firm.uscc}/notifications/{world['note']}/read", headers=headers)
+        case "repair":
+            return client.post(
+                f"/api/v1/enterprises/{firm.uscc}/credit-repairs",
+                headers=headers,
+                json={"entry_id": world["free_entry"], "commitment": "已纠正失信行为并履行义务", "evidence": "凭证"},
+            )
+        case "decide_repair":
+            return client.post(
+                f"/api/v1/credit-repairs/{world['repair']}/decision",
+                headers=headers,
+                json={"decision": "rejected", "reply": "材料不足"},
+            )
         case "report":
             return client.get(f"{rule}?quarter=2026Q3", headers=headers)
         case "path":

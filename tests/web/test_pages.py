@@ -24,9 +24,11 @@ ANALYSIS, OPERATIONS = {"analyst", "operator", "admin"}, {"operator", "admin"}
 PAGES = {
     **{p: FIRM for p in ("/firm", "/firm/consents", "/firm/data", "/firm/access-log", "/firm/products")},
     "/firm/applications": FIRM,
+    "/firm/repairs": FIRM,
+    "/firm/inbox": FIRM,
     **{p: BANK for p in ("/bank/whitelist", "/bank/applications", "/bank/loans", "/bank/products")},
     **{p: ANALYSIS for p in ("/ops/models", "/ops/monitoring", "/ops/report")},
-    **{p: OPERATIONS for p in ("/ops/ingestion", "/ops/disputes", "/ops/scheduler", "/ops/audit")},
+    **{p: OPERATIONS for p in ("/ops/ingestion", "/ops/disputes", "/ops/scheduler", "/ops/audit", "/ops/repairs")},
 }
 
 
@@ -152,3 +154,43 @@ def test_a_bank_admin_pauses_and_resumes_a_product_and_an_officer_may_not(client
     other = factories.bank(session)
     factories.product(session, other.code, "THEIRS")
     assert client.get("/bank/products/THEIRS").status_code == 404
+
+
+def test_a_repair_from_the_portal_decided_on_the_operator_page_reaches_the_inbox(client, session, champion):
+    from tests.matching.helpers import firm
+
+    f = firm(session, grade="A", lists=["serious_dishonesty"])
+    owner = factories.user(session, "enterprise", uscc=f.uscc)
+    _login(client, owner)
+    page = client.get("/firm/repairs").get_data(as_text=True)
+    entry = f"E-{f.uscc[-8:]}-0"
+    assert f'data-entry="{entry}"' in page and f'<option value="{entry}">' in page
+    short = {"csrf_token": _csrf(client, "/firm/repairs"), "entry_id": entry, "commitment": "短", "evidence": "凭证"}
+    answer = client.post("/firm/repairs", data=short)
+    assert answer.status_code == 422 and 'id="err-commitment"' in answer.get_data(as_text=True)
+    good = {**short, "commitment": "已纠正失信行为并履行全部法定义务"}
+    assert client.post("/firm/repairs", data=good).status_code == 302
+
+    operator = factories.user(session, "operator")
+    _login(client, operator)
+    page = client.get("/ops/repairs").get_data(as_text=True)
+    repair_id = re.search(r'data-repair="(\d+)"', page).group(1)
+    decided = client.post(
+        "/ops/repairs",
+        data={
+            "csrf_token": _csrf(client, "/ops/repairs"),
+            "repair_id": repair_id,
+            "decision": "approved",
+            "reply": "准予修复",
+        },
+    )
+    assert decided.status_code == 302
+
+    _login(client, owner)
+    home = client.get("/firm/inbox").get_data(as_text=True)
+    assert "信用修复申请已通过" in home and "消息 (1)" in home
+    assert re.search(
+        rf'data-entry="{entry}">.*?<td class="removed">\d{{4}}-\d{{2}}-\d{{2}}</td>',
+        client.get("/firm/repairs").get_data(as_text=True),
+        re.S,
+    )

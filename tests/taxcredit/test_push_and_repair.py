@@ -1,0 +1,200 @@
+"""Targeted push: newly eligible firms are told once, again only after dropping out and coming back.
+Credit repair: submit, approve (the list entry gets its removal date and matching follows), reject, all
+on the audit record and in the firm's inbox. The at-risk list."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+import sqlalchemy as sa
+
+from bank_tax.errors import Conflict, Forbidden
+from bank_tax.matching import service as matching
+from bank_tax.security import service as security
+from bank_tax.security.models import AuditEvent
+from bank_tax.taxcredit import inbox, push, repair
+from bank_tax.taxcredit.models import Notification
+from tests import factories
+from tests.factories import _staff
+from tests.matching.helpers import firm, land
+
+
+def _notified(session, uscc) -> list[str]:
+    return [n.kind for n in session.scalars(sa.select(Notification).where(Notification.uscc == uscc))]
+
+
+def _grade(session, uscc, grade, version_year):
+    land(
+        session,
+        "credit_grades",
+        [
+            {
+                "uscc": uscc,
+                "year": str(version_year),
+                "grade": grade,
+                "score": "85",
+                "rule_set": "2025",
+                "evaluated_on": f"{version_year + 1}-04-15",
+                "received_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            }
+        ],
+    )
+
+
+def _last_published_year() -> int:
+    today = dt.date.today()
+    return today.year - 1 if today.month > 4 else today.year - 2
+
+
+@pytest.fixture
+def bank(session):
+    b = factories.bank(session)
+    factories.product(session, b.code, "YSD")  # A/B/M
+    session.flush()
+    return b
+
+
+def test_a_newly_eligible_firm_is_told_once_and_again_only_after_coming_back(app, session, champion, bank):
+    good, weak = firm(session, grade="A"), firm(session, grade="C")
+    with app.app_context():
+        first = push.run(session)
+        assert first["notified"] >= 1
+        assert _notified(session, good.uscc) == ["product_eligible"] and _notified(session, weak.uscc) == []
+        assert push.run(session)["notified"] == 0  # nothing new: nobody is told twice
+
+        _grade(session, weak.uscc, "B", _last_published_year())  # the bureau corrects the grade
+        again = push.run(session)
+        assert again["notified"] == 1 and _notified(session, weak.uscc) == ["product_eligible"]
+
+        land(  # the good firm is listed as seriously dishonest: it drops out
+            session,
+            "public_credit",
+            [
+                {
+                    "entry_id": "E-PUSH-1",
+                    "uscc": good.uscc,
+                    "list_type": "serious_dishonesty",
+                    "reason": "测试",
+                    "authority": "测试局",
+                    "listed_on": "2025-01-10",
+                }
+            ],
+        )
+        assert push.run(session)["no_longer_eligible"] == 1
+        assert push.run(session)["notified"] == 0
+    events = session.scalars(sa.select(AuditEvent).where(AuditEvent.action == "taxcredit.push")).all()
+    assert len(events) == 5
+
+
+def test_a_repair_removes_the_list_entry_and_the_firm_matches_again(app, session, champion, bank):
+    f = firm(session, grade="A", lists=["serious_dishonesty"])
+    owner = security.principal_of(factories.user(session, "enterprise", uscc=f.uscc))
+    entry_id = f"E-{f.uscc[-8:]}-0"  # the helper's entry
+    operator = _staff()
+
+    def eligible():
+        body = matching.firm_matches(session, principal=operator, uscc=f.uscc)
+        return body["eligible_count"]
+
+    with app.app_context():
+        assert eligible() == 0
+        with pytest.raises(Forbidden):
+            repair.submit(
+                session, principal=operator, uscc=f.uscc, entry_id=entry_id, commitment="x" * 12, evidence="yy"
+            )
+        r = repair.submit(
+            session,
+            principal=owner,
+            uscc=f.uscc,
+            entry_id=entry_id,
+            commitment="已纠正失信行为并履行全部义务",
+            evidence="缴款凭证",
+        )
+        with pytest.raises(Conflict):  # one open application per entry
+            repair.submit(
+                session, principal=owner, uscc=f.uscc, entry_id=entry_id, commitment="再次申请修复承诺", evidence="zz"
+            )
+        repair.decide(session, principal=operator, repair_id=r.id, decision="approved", reply="材料齐全，准予修复")
+        session.flush()
+        assert r.status == "approved" and r.removed_on == dt.datetime.now(dt.UTC).date()
+        assert eligible() == 1  # the entry has its removal date: matching follows at once
+        with pytest.raises(Conflict):
+            repair.decide(session, principal=operator, repair_id=r.id, decision="rejected", reply="重复")
+    actions = session.scalars(
+        sa.select(AuditEvent.action).where(AuditEvent.resource == f"credit-repair/{r.id}").order_by(AuditEvent.id)
+    ).all()
+    assert actions == ["repair.submit", "repair.approve"]
+    (note,) = inbox.messages(session, principal=owner, uscc=f.uscc)
+    assert note.kind == "repair_decided" and note.read_at is None and inbox.unread(session, f.uscc) == 1
+    inbox.mark_read(session, principal=owner, uscc=f.uscc, notification_id=note.id)
+    assert inbox.unread(session, f.uscc) == 0
+
+
+def test_a_rejected_repair_leaves_the_entry_and_the_red_list_is_not_repairable(app, session, champion, bank):
+    f = firm(session, grade="A", lists=["key_watch", "red_list"])
+    owner = security.principal_of(factories.user(session, "enterprise", uscc=f.uscc))
+    with app.app_context():
+        r = repair.submit(
+            session,
+            principal=owner,
+            uscc=f.uscc,
+            entry_id=f"E-{f.uscc[-8:]}-0",
+            commitment="承诺按期履行全部义务",
+            evidence="说明",
+        )
+        repair.decide(session, principal=_staff(), repair_id=r.id, decision="rejected", reply="材料不足")
+        assert r.status == "rejected" and r.removed_on is None
+        with pytest.raises(Conflict):
+            repair.submit(
+                session,
+                principal=owner,
+                uscc=f.uscc,
+                entry_id=f"E-{f.uscc[-8:]}-1",
+                commitment="红名单无需修复的承诺",
+                evidence="-",
+            )
+
+
+def test_the_api_for_repairs_and_the_inbox(client, session, champion, bank):
+    f = firm(session, grade="A", lists=["serious_dishonesty"])
+    own = factories.user(session, "enterprise", uscc=f.uscc)
+    firm_h = {"Authorization": f"Bearer {factories.token(session, own)}"}
+    op_h = {"Authorization": f"Bearer {factories.token(session, factories.user(session, 'operator'))}"}
+    bad = client.post(f"/api/v1/enterprises/{f.uscc}/credit-repairs", json={"entry_id": "E-1"}, headers=firm_h)
+    assert bad.status_code == 422 and set(bad.get_json()["errors"]) == {"commitment", "evidence"}
+    body = {"entry_id": f"E-{f.uscc[-8:]}-0", "commitment": "已纠正失信行为并履行义务", "evidence": "缴款凭证"}
+    made = client.post(f"/api/v1/enterprises/{f.uscc}/credit-repairs", json=body, headers=firm_h)
+    assert made.status_code == 201, made.get_json()
+    assert [r["id"] for r in client.get("/api/v1/credit-repairs", headers=op_h).get_json()] == [made.get_json()["id"]]
+    assert client.get("/api/v1/credit-repairs", headers=firm_h).status_code == 403
+    decided = client.post(
+        f"/api/v1/credit-repairs/{made.get_json()['id']}/decision",
+        json={"decision": "approved", "reply": "准予修复"},
+        headers=op_h,
+    )
+    assert decided.status_code == 200 and decided.get_json()["removed_on"]
+    notes = client.get(f"/api/v1/enterprises/{f.uscc}/notifications", headers=firm_h).get_json()
+    assert [n["kind"] for n in notes] == ["repair_decided"]
+    read = client.post(f"/api/v1/enterprises/{f.uscc}/notifications/{notes[0]['id']}/read", headers=firm_h)
+    assert read.status_code == 200 and read.get_json()["read_at"]
+    assert client.get(f"/api/v1/enterprises/{f.uscc}/notifications", headers=op_h).status_code == 403
+
+
+def test_firms_graded_a_last_year_that_slip_this_year_are_at_risk(session):
+    from tests.taxcredit import helpers
+
+    now = dt.datetime.now(dt.UTC)
+    if now.month < 3:
+        pytest.skip("the running year has too few months yet")
+    slipping, steady = helpers.firm(session), helpers.firm(session)
+    for f in (slipping, steady):
+        _grade(session, f.uscc, "A", now.year - 1)
+        helpers.annual_return(session, f.uscc, now.year - 1)
+    helpers.vat_year(session, slipping.uscc, now.year, months=range(1, 3), late={1: 20, 2: 20})  # −10
+    helpers.arrear(session, slipping.uscc, now.year, 1)  # −5
+    helpers.vat_year(session, steady.uscc, now.year, months=range(1, 3))
+    rows = push.at_risk(session, now=now)
+    at = {r["uscc"]: r for r in rows}
+    assert slipping.uscc in at and steady.uscc not in at
+    assert at[slipping.uscc]["last_grade"] == "A" and at[slipping.uscc]["running_grade"] != "A"
