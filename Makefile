@@ -33,6 +33,7 @@ model: demo
 	$(FLASK) model bootstrap
 	$(FLASK) pipeline run --no-ingest
 	$(FLASK) whitelist generate --if-none
+	$(FLASK) taxcredit push
 
 run: model
 	@echo "serving on http://127.0.0.1:$(PORT)  (API docs: http://127.0.0.1:$(PORT)/api/docs)"

@@ -29,6 +29,7 @@ def db_downgrade(revision: str) -> None:
 
 def register_cli(app: Flask) -> None:
     """Attach every command group to the app."""
+    from bank_tax.backup import backup_command, restore_command
     from bank_tax.bench.cli import bench_cli
     from bank_tax.consent.cli import consent_cli
     from bank_tax.demo import demo_cli
@@ -57,5 +58,5 @@ def register_cli(app: Flask) -> None:
         taxcredit_cli,
     ):
         app.cli.add_command(group)
-    for command in (synth_command, ingest_command, inbox_command, scheduler_command):
+    for command in (synth_command, ingest_command, inbox_command, scheduler_command, backup_command, restore_command):
         app.cli.add_command(command)
