@@ -9,6 +9,7 @@ import marshmallow as ma
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from bank_tax.banks.models import Bank
 from bank_tax.db import utcnow
 from bank_tax.errors import Conflict, Invalid, NotFound
 from bank_tax.products.models import Product, ProductVersion
@@ -31,6 +32,8 @@ def create(
 ) -> Product:
     """Add a product to a bank with version 1 of its rules; audited."""
     rules = validate_rules(rules)
+    if session.get(Bank, bank_code) is None:
+        raise NotFound("没有该银行 / no such bank")
     if session.scalar(sa.select(Product.id).where(Product.bank_code == bank_code, Product.code == code)):
         raise Conflict("该产品代码已存在 / this product code exists at this bank", {"code": ["already exists"]})
     product = Product(bank_code=bank_code, code=code, name=name, name_en=name_en)

@@ -28,6 +28,7 @@ class Products(MethodView):
     @blp.response(201, ProductPublic)
     @blp.alt_response(401, description="not logged in")
     @blp.alt_response(403, description="bank admins of this bank only")
+    @blp.alt_response(404, description="no such bank")
     @blp.alt_response(409, description="code taken at this bank")
     def post(self, body, bank):
         """Define a product (rules validated: a contradictory rule is a 422 naming the field)."""

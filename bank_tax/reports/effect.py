@@ -42,7 +42,7 @@ DIMENSIONS = ("grade", "region", "industry", "bank")
 def quarter_bounds(quarter: str) -> tuple[dt.date, dt.date]:
     """'2026Q3' → (first day, last day)."""
     m = re.fullmatch(r"(\d{4})Q([1-4])", quarter)
-    if not m:
+    if not m or not 1990 <= int(m.group(1)) <= 2100:
         raise Invalid("季度格式应为 YYYYQn / the quarter is written YYYYQn, e.g. 2026Q3", {"quarter": [quarter]})
     year, q = int(m.group(1)), int(m.group(2))
     start = dt.date(year, 3 * q - 2, 1)
