@@ -13,7 +13,7 @@ import numpy as np
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from bank_tax import IsoJSONProvider
+from bank_tax import IsoJSONProvider, faults
 from bank_tax.banks.models import Bank
 from bank_tax.consent.mask import consent_mask
 from bank_tax.db import bulk_insert, utcnow
@@ -294,6 +294,7 @@ def generate(
             "consent_id": cons[chosen],
         }
         bulk_insert(session, WhitelistEntry.__table__, entry)
+        faults.checkpoint("whitelist.entries")
         lines = "\n".join(
             f"{u}\t{p}\t{int(lim)}\t{int(c)}"
             for u, p, lim, c in zip(entry["uscc"], product_codes, entry["limit_yuan"], entry["consent_id"], strict=True)

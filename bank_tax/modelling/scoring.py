@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 from tqdm import tqdm
 
+from bank_tax import faults
 from bank_tax.categories import CATEGORIES
 from bank_tax.consent.mask import require_firm_read
 from bank_tax.db import bulk_insert, utcnow
@@ -112,6 +113,7 @@ def score_all(session: Session, *, as_of: dt.datetime, progress: bool = False) -
                     "reasons": joined,
                 },
             )
+            faults.checkpoint("scoring.batch")
             bar.update(X.shape[0])
     return run
 

@@ -1,0 +1,125 @@
+"""A crash at the worst moment leaves nothing half written, and running again finishes the work exactly as
+an uninterrupted run does: ingestion, the pipeline's scoring and a whitelist are each killed with SIGKILL
+in a real subprocess (``flask --app app …`` with ``BANK_TAX_FAULTS``) mid-write, then run again."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from bank_tax.db import db
+from bank_tax.matching.models import WhitelistEdition, WhitelistEntry
+from bank_tax.modelling.models import FirmScore, ScoreRun
+from bank_tax.modelling.registry import Registry
+from bank_tax.sources.models import IngestBatch, VatDeclaration
+from tests import factories
+from tests.matching.helpers import firm
+from tests.sources.helpers import csv_bytes, vat
+
+REPO = Path(__file__).resolve().parents[1]
+AS_OF = "2026-11-01T00:00:00+00:00"
+
+
+@pytest.fixture
+def world(committing_app, fitted, tmp_path):
+    """A bank with a product, firms with records that qualify and consent to pre-screening, a champion."""
+    reg = Registry(tmp_path / "models")
+    reg.promote(reg.register(fitted.model, {"data": {"source": "tests"}, "evaluation": fitted.report}))
+    committing_app.config["MODEL_DIR"] = str(reg.root)
+    with committing_app.app_context(), db.scope() as s:
+        bank = factories.bank(s)
+        factories.product(s, bank.code, "YSD")
+        firms = [firm(s, grade="A") for _ in range(6)]
+        for f in firms:
+            factories.consent(s, uscc=f.uscc, purpose="pre_screen")  # to all banks
+        code, usccs = bank.code, [f.uscc for f in firms]
+    env = {
+        **os.environ,
+        "DATABASE_URL": committing_app.config["DATABASE_URL"],
+        "MODEL_DIR": str(reg.root),
+        "BANK_TAX_INSTANCE_PATH": str(tmp_path / "instance"),
+        "SECRET_KEY": "faults",
+    }
+    env.pop("BANK_TAX_FAULTS", None)
+    return {"app": committing_app, "bank": code, "firms": usccs, "env": env, "tmp": tmp_path}
+
+
+def flask(world, *args, fault: str | None = None) -> subprocess.CompletedProcess:
+    env = dict(world["env"])
+    if fault:
+        env["BANK_TAX_FAULTS"] = fault
+    return subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "app", *args], cwd=REPO, env=env, capture_output=True, text=True
+    )
+
+
+def count(world, model) -> int:
+    with world["app"].app_context(), db.scope() as s:
+        return s.scalar(sa.select(sa.func.count()).select_from(model))
+
+
+def killed(result: subprocess.CompletedProcess) -> bool:
+    return result.returncode == -signal.SIGKILL
+
+
+def test_ingestion_killed_mid_batch_lands_nothing_then_lands_once(world):
+    rows = [
+        vat(
+            u,
+            period=f"2024-{m:02d}",
+            due_date=f"2024-{m + 1:02d}-15",
+            filed_on=f"2024-{m + 1:02d}-10",
+            received_at=f"2024-{m + 1:02d}-11T02:00:00+00:00",
+        )
+        for u in world["firms"]
+        for m in range(1, 10)
+    ]
+    path = world["tmp"] / "vat.csv"
+    path.write_bytes(csv_bytes("vat_declarations", rows))
+    batches, records = count(world, IngestBatch), count(world, VatDeclaration)
+
+    assert killed(flask(world, "ingest", "vat_declarations", str(path), fault="ingest.rows=kill@1"))
+    assert (count(world, IngestBatch), count(world, VatDeclaration)) == (batches, records)  # nothing half done
+
+    done = flask(world, "ingest", "vat_declarations", str(path))
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert count(world, VatDeclaration) == records + len(rows)
+    again = flask(world, "ingest", "vat_declarations", str(path))  # the same file re-sent
+    assert again.returncode == 0 and count(world, VatDeclaration) == records + len(rows)
+
+
+def _scores(world, run_id: int) -> dict:
+    with world["app"].app_context(), db.scope() as s:
+        rows = s.execute(sa.select(FirmScore.uscc, FirmScore.pd, FirmScore.grade).where(FirmScore.run_id == run_id))
+        return {u: (round(p, 12), g) for u, p, g in rows}
+
+
+def test_scoring_killed_mid_run_leaves_no_run_then_equals_an_uninterrupted_one(world):
+    assert killed(flask(world, "pipeline", "run", "--no-ingest", "--as-of", AS_OF, fault="scoring.batch=kill@1"))
+    assert count(world, ScoreRun) == 0 and count(world, FirmScore) == 0
+
+    assert flask(world, "pipeline", "run", "--no-ingest", "--as-of", AS_OF).returncode == 0
+    assert flask(world, "pipeline", "run", "--no-ingest", "--as-of", AS_OF).returncode == 0  # uninterrupted
+    with world["app"].app_context(), db.scope() as s:
+        resumed, clean = s.scalars(sa.select(ScoreRun.id).order_by(ScoreRun.id)).all()
+    first, second = _scores(world, resumed), _scores(world, clean)
+    assert len(first) >= len(world["firms"]) and first == second
+
+
+def test_a_whitelist_killed_mid_write_stores_no_edition_then_equals_an_uninterrupted_one(world):
+    bank = world["bank"]
+    assert killed(flask(world, "whitelist", "generate", "--bank", bank, fault="whitelist.entries=kill@1"))
+    assert count(world, WhitelistEdition) == 0 and count(world, WhitelistEntry) == 0
+
+    for _ in range(2):  # resumed, then uninterrupted
+        result = flask(world, "whitelist", "generate", "--bank", bank)
+        assert result.returncode == 0, result.stderr[-2000:]
+    with world["app"].app_context(), db.scope() as s:
+        editions = s.execute(sa.select(WhitelistEdition.n_firms, WhitelistEdition.digest)).all()
+    assert len(editions) == 2 and editions[0] == editions[1] and editions[0][0] == len(world["firms"])
