@@ -20,6 +20,7 @@ class Config:
 
     DATABASE_URL: str | None = None  # default: sqlite under instance/
     SECRET_KEY: str | None = None  # default: generated once into instance/secret_key
+    PII_KEY: str | None = None  # seals ID numbers and phones at rest; default: generated into instance/pii_key
     MAX_CONTENT_LENGTH = 16 * 1024 * 1024  # request bodies (uploads included); over it: 413
     JSON_BODY_MAX_BYTES = 1024 * 1024  # JSON API bodies; over it: 413
     SESSION_COOKIE_HTTPONLY = True
@@ -109,6 +110,8 @@ def load_config(base: type[Config], instance_path: str, overrides: dict | None =
         values["MODEL_DIR"] = str(inst / "models")
     if not values.get("SECRET_KEY"):
         values["SECRET_KEY"] = _instance_secret(inst / "secret_key")
+    if not values.get("PII_KEY"):
+        values["PII_KEY"] = _instance_secret(inst / "pii_key")
     return values
 
 

@@ -28,3 +28,6 @@ class Enterprise(SQLModel, table=True):
     size_class: str = Field(max_length=10)
     source: str = Field(max_length=10, default="self")  # who registered it
     registered_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    legal_rep_name: str = Field(default="", max_length=100, sa_column_kwargs={"server_default": ""})
+    legal_rep_id_sealed: str | None = Field(default=None, max_length=200)  # AES-GCM, see security.pii
+    legal_rep_phone_sealed: str | None = Field(default=None, max_length=200)

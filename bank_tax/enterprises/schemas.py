@@ -12,6 +12,7 @@ from bank_tax.categories import PURPOSES
 from bank_tax.enterprises import uscc as uscc_mod
 from bank_tax.enterprises.reference import SIZE_CLASSES, industry_problem
 from bank_tax.enterprises.uscc import PROVINCES
+from bank_tax.security import pii
 
 
 class UsccField(ma.fields.String):
@@ -49,6 +50,11 @@ class AccountCreate(Strict):
     password = ma.fields.String(required=True, load_only=True, validate=validate.Length(max=256))
 
 
+def _id_number(value: str) -> None:
+    if problem := pii.id_number_problem(value):
+        raise ma.ValidationError(problem)
+
+
 class EnterpriseCreate(Strict):
     uscc = UsccField(required=True, metadata={"example": "91350100M000100Y43"})
     name = ma.fields.String(required=True, validate=validate.Length(min=2, max=200))
@@ -56,6 +62,15 @@ class EnterpriseCreate(Strict):
     industry_code = ma.fields.String(required=True, validate=_industry, metadata={"example": "C18"})
     established_on = ma.fields.Date(required=True, validate=_established)
     size_class = ma.fields.String(required=True, validate=validate.OneOf(list(SIZE_CLASSES)))
+    legal_rep_name = ma.fields.String(load_default="", validate=validate.Length(max=100))
+    legal_rep_id = ma.fields.String(
+        load_default=None, validate=_id_number, metadata={"description": "法定代表人身份证号 (sealed at rest)"}
+    )
+    legal_rep_phone = ma.fields.String(
+        load_default=None,
+        validate=validate.Regexp(r"^1[3-9]\d{9}$", error="手机号码应为11位 / an 11-digit mobile number"),
+        metadata={"description": "法定代表人手机 (sealed at rest)"},
+    )
     account = ma.fields.Nested(
         AccountCreate,
         load_default=None,
@@ -72,6 +87,9 @@ class EnterprisePublic(ma.Schema):
     size_class = ma.fields.String()
     source = ma.fields.String()
     registered_at = ma.fields.AwareDateTime()
+    legal_rep_name = ma.fields.String()
+    legal_rep_id = ma.fields.String(allow_none=True, metadata={"description": "masked for banks"})
+    legal_rep_phone = ma.fields.String(allow_none=True, metadata={"description": "masked for banks"})
 
 
 class EnterpriseQuery(Strict):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from types import SimpleNamespace
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -10,7 +11,7 @@ from sqlalchemy.orm import Session
 from bank_tax.db import is_unique_violation
 from bank_tax.enterprises.models import Enterprise
 from bank_tax.errors import Conflict, Invalid, NotFound
-from bank_tax.security import audit
+from bank_tax.security import audit, pii
 from bank_tax.security import service as security
 from bank_tax.security.roles import Principal, Role
 
@@ -26,6 +27,9 @@ def register(
     size_class: str,
     account: dict | None,
     actor: Principal | None,
+    legal_rep_name: str = "",
+    legal_rep_id: str | None = None,
+    legal_rep_phone: str | None = None,
     password_min_length: int = 10,
     password_cost: int = 2**15,
 ) -> Enterprise:
@@ -44,6 +48,9 @@ def register(
         established_on=established_on,
         size_class=size_class,
         source="self" if actor is None else "operator",
+        legal_rep_name=legal_rep_name.strip(),
+        legal_rep_id_sealed=pii.seal(legal_rep_id and legal_rep_id.strip().upper(), uscc=uscc),
+        legal_rep_phone_sealed=pii.seal(legal_rep_phone, uscc=uscc),
     )
     try:
         with session.begin_nested():
@@ -108,6 +115,20 @@ def get(session: Session, uscc: str) -> Enterprise:
     if firm is None:
         raise NotFound("没有该企业 / no firm with this USCC is registered")
     return firm
+
+
+def public(firm: Enterprise, principal: Principal | None, *, own: bool = False) -> SimpleNamespace:
+    """A firm for output: its legal representative's ID number and phone opened for the firm itself and
+    the platform's operators, masked for everyone else (banks above all: every output goes through here).
+    ``own``: the answer to the firm's own registration."""
+    id_number = pii.unseal(firm.legal_rep_id_sealed, uscc=firm.uscc)
+    phone = pii.unseal(firm.legal_rep_phone_sealed, uscc=firm.uscc)
+    opened = own or (
+        principal is not None and (principal.uscc == firm.uscc or principal.role in (Role.OPERATOR, Role.ADMIN))
+    )
+    if not opened:
+        id_number, phone = pii.mask_id(id_number), pii.mask_phone(phone)
+    return SimpleNamespace(**firm.model_dump(), legal_rep_id=id_number, legal_rep_phone=phone)
 
 
 def search(session: Session, *, q: str | None = None, region_prefix: str | None = None) -> sa.Select:

@@ -39,7 +39,7 @@ class Enterprises(MethodView):
             **body,
         )
         db.session.commit()
-        return firm
+        return service.public(firm, principal, own=principal is None)
 
     @blp.arguments(EnterpriseQuery, location="query")
     @blp.response(200, EnterprisePublic(many=True))
@@ -48,11 +48,12 @@ class Enterprises(MethodView):
     @blp.paginate()
     def get(self, query, pagination_parameters):
         """List registered firms (staff and analysts), filtered by name/USCC fragment and region."""
-        policy.require(current_principal(), "enterprise.list")
+        principal = current_principal()
+        policy.require(principal, "enterprise.list")
         stmt = service.search(db.session, **query)
         pagination_parameters.item_count = db.session.scalar(sa.select(sa.func.count()).select_from(stmt.subquery()))
         page = stmt.offset(pagination_parameters.first_item).limit(pagination_parameters.page_size)
-        return list(db.session.scalars(page))
+        return [service.public(firm, principal) for firm in db.session.scalars(page)]
 
 
 @blp.route("/<string:uscc>")
@@ -75,4 +76,4 @@ class EnterpriseItem(MethodView):
         )
         firm = service.get(db.session, code)
         db.session.commit()  # the audit record of the read
-        return firm
+        return service.public(firm, current_principal())
