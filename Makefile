@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 FLASK := $(BIN)/flask --app app
 
-.PHONY: browser run model test test-sqlite test-postgres bench lint migrate demo clean venv dev
+.PHONY: soak browser run model test test-sqlite test-postgres bench lint migrate demo clean venv dev
 
 venv: $(VENV)/.installed
 dev: $(VENV)/.installed-dev
@@ -54,6 +54,9 @@ test-postgres: dev
 
 browser:
 	@tests/with-browser.sh
+
+soak: dev
+	tests/with-postgres.sh $(BIN)/python -m bank_tax.bench.soak --seconds $${SOAK_SECONDS:-60}
 
 lint: dev
 	$(BIN)/ruff check .
