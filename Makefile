@@ -56,6 +56,7 @@ browser:
 	@tests/with-browser.sh
 
 soak: dev
+	BANK_TAX_FUZZ_EXAMPLES=25 BANK_TAX_FAULT_SEEDS=5 tests/with-postgres.sh $(BIN)/pytest -q tests/test_fuzz.py tests/test_faults.py
 	tests/with-postgres.sh $(BIN)/python -m bank_tax.bench.soak --seconds $${SOAK_SECONDS:-60}
 
 lint: dev

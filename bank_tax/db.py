@@ -268,7 +268,14 @@ def bulk_insert(session: Session, table: sa.Table, data: dict) -> int:
     if dialect != "postgresql":
         # SQLAlchemy writes the statement (quoting, placeholders); the driver's executemany runs it.
         compiled = sa.insert(table).values({c: sa.bindparam(c) for c in columns}).compile(dialect=conn.dialect)
+        n = len(data[columns[0]])
         columns = list(compiled.positiontup)
+        for c in columns:  # columns left out that carry a Python-side default get it, as the ORM would
+            if c not in data:
+                default = table.c[c].default
+                if default is None or not default.is_scalar:
+                    raise KeyError(f"{table.name}.{c}: no value given and no scalar default")
+                data = {**data, c: [default.arg] * n}
     cols = [_column_values(data[c], table.c[c].type, dialect) for c in columns]
     rows = list(zip(*cols, strict=True))
     dbapi = conn.connection.driver_connection

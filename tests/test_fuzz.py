@@ -8,6 +8,8 @@ collected with its curl command, so one run reports them all."""
 
 from __future__ import annotations
 
+import os
+
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
@@ -17,7 +19,7 @@ from schemathesis.checks import not_a_server_error, response_schema_conformance,
 from tests import factories
 
 ROLES = ["anonymous", "enterprise", "bank_officer", "bank_admin", "analyst", "operator", "admin"]
-EXAMPLES = 3  # per operation and role: the fast form (make soak raises it)
+EXAMPLES = int(os.environ.get("BANK_TAX_FUZZ_EXAMPLES", "3"))  # per operation and role (make soak: 25)
 SELF_REVOKING = {("DELETE", "/api/v1/auth/token")}  # logging out would end the run's own session
 
 
