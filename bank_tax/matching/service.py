@@ -27,9 +27,7 @@ from bank_tax.modelling.scoring import champion
 from bank_tax.products.models import Product, ProductVersion
 from bank_tax.security import audit, policy
 from bank_tax.security.roles import Principal
-from bank_tax.sources.models import IngestBatch
-from bank_tax.sources.service import PUSHDOWN_FIRMS
-from bank_tax.sources.specs import SOURCES
+from bank_tax.sources.service import PUSHDOWN_FIRMS, records_state
 
 REPAIR_NOTICE = {
     "zh": "贵企业已被列入严重失信主体名单，暂不能获得信用贷款。纠正失信行为、履行相关义务并在最短公示期满后，"
@@ -90,7 +88,7 @@ def _product_state() -> list:
     ]
 
 
-def _db_key(session: Session) -> str:
+def db_key(session: Session) -> str:
     return session.get_bind().engine.url.render_as_string()
 
 
@@ -101,7 +99,7 @@ def catalogue(session: Session, bank_code: str | None = None) -> R.Catalogue:
     """The active products compiled for the rules, kept in this process while the product table is in the
     same state: one small aggregate query per request instead of reading and parsing every product's rules."""
     state = session.execute(sa.select(*_product_state())).one()
-    key = (_db_key(session), bank_code, *state)
+    key = (db_key(session), bank_code, *state)
     compiled = _CATALOGUES.get(key)
     if compiled is None:
         if len(_CATALOGUES) >= 64:
@@ -112,11 +110,9 @@ def catalogue(session: Session, bank_code: str | None = None) -> R.Catalogue:
 
 class _Answers:
     """Firms' match answers as JSON, least recently used out, each kept with the state it was computed
-    from. A firm's answer depends only on its records (insert-only: ingested batches, corrections as new
-    versions through a batch), its registry row (never changed), the products, the champion and the day,
-    so an answer is served again while :func:`_data_state`, the champion's version and the date are the
-    same. ``count(ingest_batch)`` catches batches whose rows commit out of id order on PostgreSQL; the
-    highest id of each record table catches any other writer."""
+    from. A firm's answer depends only on its records (:func:`sources.service.records_state`), its
+    registry row (never changed), the products, the champion and the day, so an answer is served again
+    while :func:`_data_state`, the champion's version and the date are the same."""
 
     def __init__(self):
         self.lock = threading.Lock()
@@ -143,9 +139,7 @@ _ANSWERS = _Answers()
 
 def _data_state(session: Session) -> tuple:
     """One query naming the state of everything a firm's matches are computed from in the database."""
-    records = [sa.select(sa.func.max(s.table.__table__.c.id)).scalar_subquery() for s in SOURCES.values()]
-    batches = sa.select(sa.func.count()).select_from(IngestBatch).scalar_subquery()
-    return tuple(session.execute(sa.select(batches, *records, *_product_state())).one())
+    return tuple(session.execute(sa.select(*records_state(), *_product_state())).one())
 
 
 def firm_matches_document(session: Session, *, principal: Principal | None, uscc: str, cache_size: int = 0) -> bytes:
@@ -156,7 +150,7 @@ def firm_matches_document(session: Session, *, principal: Principal | None, uscc
     if cache_size <= 0:
         return _dumps(firm_matches(session, principal=principal, uscc=uscc))
     model = champion()
-    key = (_db_key(session), uscc)
+    key = (db_key(session), uscc)
     state = (*_data_state(session), model.version, utcnow().date())
     document = _ANSWERS.get(key, state)
     if document is None:

@@ -159,6 +159,15 @@ def scan_inbox(session_scope, inbox: Path, *, actor: Principal | None = None) ->
 # ---- disputes -------------------------------------------------------------------------------------------
 
 
+def records_state() -> list:
+    """Scalar subqueries naming the state of every agency record table: the number of batches (which
+    commit out of id order on PostgreSQL) and each table's highest id (any other writer). Records are
+    insert-only (a correction is a new version, through a batch), so an unchanged state means unchanged
+    records; callers add these to one query of their own and cache on the result."""
+    records = [sa.select(sa.func.max(s.table.__table__.c.id)).scalar_subquery() for s in SOURCES.values()]
+    return [sa.select(sa.func.count()).select_from(IngestBatch).scalar_subquery(), *records]
+
+
 def record_by_id(session: Session, source: Source, record_id: int) -> dict | None:
     """One stored record (any version) with all its columns, or None."""
     t = source.table.__table__

@@ -23,6 +23,7 @@ from bank_tax.matching.facts import gather
 from bank_tax.modelling.scoring import champion
 from bank_tax.security import audit
 from bank_tax.sources.models import CreditGrade
+from bank_tax.sources.service import records_state
 from bank_tax.taxcredit.evaluate import pre_evaluate
 from bank_tax.taxcredit.models import Notification, ProductEligibility
 
@@ -95,10 +96,25 @@ def run(session: Session, *, now: dt.datetime | None = None) -> dict:
     return {"eligible": len(found), "notified": len(new), "no_longer_eligible": len(gone)}
 
 
+_AT_RISK: dict[tuple, list[dict]] = {}
+
+
 def at_risk(session: Session, *, now: dt.datetime | None = None) -> list[dict]:
     """Firms graded A or B last year whose running score this year grades lower, worst first, with what
-    cost them the points (the list the policies ask tax offices to review)."""
+    cost them the points (the list the policies ask tax offices to review). Kept in this process while
+    the records and the day are unchanged (it reads every A/B firm's records)."""
     now = now or utcnow()
+    # the bind's identity too: a test's rolled-back connection may reuse ids, and so a state, on SQLite
+    bind = session.get_bind()
+    key = (matching.db_key(session), id(bind), now.date(), *session.execute(sa.select(*records_state())).one())
+    if key not in _AT_RISK:
+        if len(_AT_RISK) >= 16:
+            _AT_RISK.clear()
+        _AT_RISK[key] = _at_risk(session, now)
+    return _AT_RISK[key]
+
+
+def _at_risk(session: Session, now: dt.datetime) -> list[dict]:
     last = dict(
         session.execute(
             sa.select(CreditGrade.uscc, CreditGrade.grade).where(
