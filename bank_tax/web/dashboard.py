@@ -13,7 +13,6 @@ from flask import Blueprint, Response, redirect, render_template, request, url_f
 
 from bank_tax import exports, scheduler
 from bank_tax.db import db
-from bank_tax.errors import DomainError
 from bank_tax.modelling import monitoring
 from bank_tax.modelling import service as modelling
 from bank_tax.modelling.registry import RegistryError
@@ -25,7 +24,7 @@ from bank_tax.sources.schemas import DisputeResolve
 from bank_tax.taxcredit import push, repair
 from bank_tax.taxcredit.schemas import RepairDecision
 from bank_tax.web import charts
-from bank_tax.web.forms import field_errors, load
+from bank_tax.web.forms import submit
 from bank_tax.web.guard import STAFF, roles
 from bank_tax.web.i18n import L
 
@@ -182,15 +181,15 @@ def disputes(principal):
     if request.method == "POST":
         failed = request.form.get("dispute_id", type=int)
         correction = dict(line.split("=", 1) for line in form.get("correction", "").splitlines() if "=" in line.strip())
-        body, errors = load(DisputeResolve(), form, correction={k.strip(): v.strip() for k, v in correction.items()})
-        if body is not None:
-            try:
-                sources.resolve_dispute(db.session, dispute_id=failed, actor=principal, **body)
-                db.session.commit()
-                return redirect(url_for("dashboard.disputes"))
-            except DomainError as exc:
-                db.session.rollback()
-                errors = field_errors(exc)
+        done, errors = submit(
+            DisputeResolve(),
+            form,
+            lambda body: sources.resolve_dispute(db.session, dispute_id=failed, actor=principal, **body),
+            then=url_for("dashboard.disputes"),
+            correction={k.strip(): v.strip() for k, v in correction.items()},
+        )
+        if done:
+            return done
     return (
         render_template(
             "ops/disputes.html",
@@ -271,15 +270,14 @@ def repairs(principal):
     errors, failed = {}, None
     if request.method == "POST":
         failed = request.form.get("repair_id", type=int)
-        body, errors = load(RepairDecision(), request.form)
-        if body is not None:
-            try:
-                repair.decide(db.session, principal=principal, repair_id=failed, **body)
-                db.session.commit()
-                return redirect(url_for("dashboard.repairs"))
-            except DomainError as exc:
-                db.session.rollback()
-                errors = field_errors(exc)
+        done, errors = submit(
+            RepairDecision(),
+            request.form,
+            lambda body: repair.decide(db.session, principal=principal, repair_id=failed, **body),
+            then=url_for("dashboard.repairs"),
+        )
+        if done:
+            return done
     return (
         render_template(
             "ops/repairs.html",

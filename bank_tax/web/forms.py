@@ -7,9 +7,14 @@ field errors to show beside each input. :func:`field_errors` does the same for a
 
 from __future__ import annotations
 
-import marshmallow as ma
-from werkzeug.datastructures import MultiDict
+from collections.abc import Callable
 
+import marshmallow as ma
+from flask import redirect
+from werkzeug.datastructures import MultiDict
+from werkzeug.wrappers import Response
+
+from bank_tax.db import db
 from bank_tax.errors import DomainError
 
 
@@ -63,6 +68,24 @@ def load(schema: ma.Schema, form: MultiDict, **extra) -> tuple[dict | None, dict
         return schema.load(data), {}
     except ma.ValidationError as exc:
         return None, _flatten(exc.messages)
+
+
+def submit(
+    schema: ma.Schema, form: MultiDict, action: Callable[[dict], object], *, then: str, **extra
+) -> tuple[Response | None, dict[str, list[str]]]:
+    """The whole life of a posted form: check it with ``schema``, run ``action(body)``, commit and
+    redirect to ``then``; or, when the form or the service refuses, roll back and return the field errors
+    for the page to show (``(None, errors)``)."""
+    body, errors = load(schema, form, **extra)
+    if body is None:
+        return None, errors
+    try:
+        action(body)
+        db.session.commit()
+    except DomainError as exc:
+        db.session.rollback()
+        return None, field_errors(exc)
+    return redirect(then), {}
 
 
 def field_errors(exc: DomainError) -> dict[str, list[str]]:

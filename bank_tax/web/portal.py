@@ -28,7 +28,7 @@ from bank_tax.sources.specs import SOURCES
 from bank_tax.taxcredit import inbox, repair
 from bank_tax.taxcredit import service as taxcredit
 from bank_tax.taxcredit.schemas import RepairCreate
-from bank_tax.web.forms import field_errors, load
+from bank_tax.web.forms import field_errors, load, submit
 from bank_tax.web.guard import FIRM, roles, start_session
 
 bp = Blueprint("portal", __name__)
@@ -113,15 +113,16 @@ def consent_grant(principal):
     if form.get("bank_code") == "*":
         form.pop("bank_code")
         form["all_banks"] = "1"
-    body, errors = load(ConsentCreate(), form)
-    if body is not None:
-        try:
-            consents.grant(db.session, uscc=principal.uscc, actor=principal, key=receipts.platform_key(), **body)
-            db.session.commit()
-            return redirect(url_for("portal.consent_list"))
-        except DomainError as exc:
-            db.session.rollback()
-            errors = field_errors(exc)
+    done, errors = submit(
+        ConsentCreate(),
+        form,
+        lambda body: consents.grant(
+            db.session, uscc=principal.uscc, actor=principal, key=receipts.platform_key(), **body
+        ),
+        then=url_for("portal.consent_list"),
+    )
+    if done:
+        return done
     if "expires_at" in errors:
         errors["expires_on"] = errors.pop("expires_at")
     return consent_list(errors=errors, status=422)
@@ -167,21 +168,22 @@ def apply(principal, bank_code: str, product_code: str):
     """Apply in a short form (granting the underwriting consent the product needs in the same step)."""
     errors, form = {}, request.form
     if request.method == "POST":
-        body, errors = load(ApplicationCreate(), form, bank_code=bank_code, product_code=product_code)
-        if body is not None:
-            try:
-                lending.submit(
-                    db.session,
-                    uscc=principal.uscc,
-                    actor=principal,
-                    key=receipts.platform_key(),
-                    **{**body, "amount": fen(body["amount"])},
-                )
-                db.session.commit()
-                return redirect(url_for("portal.applications"))
-            except DomainError as exc:
-                db.session.rollback()
-                errors = field_errors(exc)
+        done, errors = submit(
+            ApplicationCreate(),
+            form,
+            lambda body: lending.submit(
+                db.session,
+                uscc=principal.uscc,
+                actor=principal,
+                key=receipts.platform_key(),
+                **{**body, "amount": fen(body["amount"])},
+            ),
+            then=url_for("portal.applications"),
+            bank_code=bank_code,
+            product_code=product_code,
+        )
+        if done:
+            return done
     return (
         render_template("firm/apply.html", bank_code=bank_code, product_code=product_code, errors=errors, form=form),
         422 if errors else 200,
@@ -272,15 +274,14 @@ def repairs(principal):
     """The firm's public-credit list entries, a repair application for one of them, and its applications."""
     errors, form = {}, request.form
     if request.method == "POST":
-        body, errors = load(RepairCreate(), form)
-        if body is not None:
-            try:
-                repair.submit(db.session, principal=principal, uscc=principal.uscc, **body)
-                db.session.commit()
-                return redirect(url_for("portal.repairs"))
-            except DomainError as exc:
-                db.session.rollback()
-                errors = field_errors(exc)
+        done, errors = submit(
+            RepairCreate(),
+            form,
+            lambda body: repair.submit(db.session, principal=principal, uscc=principal.uscc, **body),
+            then=url_for("portal.repairs"),
+        )
+        if done:
+            return done
     entries = [row["data"] for row in sources.records(db.session, source=SOURCES["public_credit"], uscc=principal.uscc)]
     mine = repair.of_firm(db.session, principal.uscc)
     waiting = {r.entry_id for r in mine if r.status == "submitted"}

@@ -27,7 +27,7 @@ from bank_tax.security import policy
 from bank_tax.security.roles import Role
 from bank_tax.sources import service as sources
 from bank_tax.sources.specs import SOURCES
-from bank_tax.web.forms import as_form, field_errors, load
+from bank_tax.web.forms import as_form, field_errors, load, submit
 from bank_tax.web.guard import BANK, roles
 from bank_tax.web.i18n import L
 
@@ -145,15 +145,14 @@ def product_list(principal):
     errors, form = {}, request.form
     if request.method == "POST":
         policy.require(principal, "product.manage", bank_code=principal.bank_code)
-        body, errors = load(ProductCreate(), form)
-        if body is not None:
-            try:
-                products.create(db.session, bank_code=principal.bank_code, actor=principal, **body)
-                db.session.commit()
-                return redirect(url_for("workbench.product_list"))
-            except DomainError as exc:
-                db.session.rollback()
-                errors = field_errors(exc)
+        done, errors = submit(
+            ProductCreate(),
+            form,
+            lambda body: products.create(db.session, bank_code=principal.bank_code, actor=principal, **body),
+            then=url_for("workbench.product_list"),
+        )
+        if done:
+            return done
     return (
         render_template(
             "bank/products.html",
