@@ -28,6 +28,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from bank_tax.enterprises.models import Enterprise
+from bank_tax.sources import service as sources
 from bank_tax.sources.service import current_versions
 from bank_tax.sources.specs import SOURCES
 from bank_tax.taxcredit import rules as R
@@ -48,13 +49,20 @@ class Evaluation:
     closed: bool  # the year has ended (else: the running score so far)
 
 
+def rows_for_firms(session: Session, stmt: sa.Select, column, firms: np.ndarray) -> list:
+    """Rows of ``stmt`` (firm code first) for ``firms`` only: narrowed in SQL for a modest list, else read
+    whole and kept in Python (SQLite caps bound parameters); callers index rows by firm, so no other
+    firm's row may come back."""
+    if len(firms) <= sources.PUSHDOWN_FIRMS:
+        return session.execute(stmt.where(column.in_(firms.tolist()))).all()
+    keep = set(firms.tolist())
+    return [r for r in session.execute(stmt) if r[0] in keep]
+
+
 def _read(session: Session, source: str, columns: list[str], usccs: np.ndarray, as_of: dt.datetime, period=None):
     """Current versions of ``columns`` (plus uscc) for the firms, as known at ``as_of``."""
     sub = current_versions(SOURCES[source], as_of=as_of, usccs=usccs.tolist(), period=period).subquery()
-    stmt = sa.select(sub.c.uscc, *[sub.c[c] for c in columns])
-    if len(usccs) > 2000:
-        return session.execute(stmt).all()
-    return session.execute(stmt.where(sub.c.uscc.in_(usccs.tolist()))).all()
+    return rows_for_firms(session, sa.select(sub.c.uscc, *[sub.c[c] for c in columns]), sub.c.uscc, usccs)
 
 
 def _index(usccs: np.ndarray, codes: list[str]) -> tuple[np.ndarray, np.ndarray]:
@@ -81,9 +89,7 @@ def behaviour(session: Session, *, usccs, year: int, as_of: dt.datetime) -> tupl
     closed = today > dt.date(year, 12, 31)
 
     est = np.full(n, np.datetime64("NaT"), dtype="datetime64[D]")
-    reg = session.execute(
-        sa.select(Enterprise.uscc, Enterprise.established_on).where(Enterprise.uscc.in_(firms.tolist()))
-    ).all()
+    reg = rows_for_firms(session, sa.select(Enterprise.uscc, Enterprise.established_on), Enterprise.uscc, firms)
     pos, ok = _index(firms, [r[0] for r in reg])
     est[pos[ok]] = np.array([r[1] for r in reg], dtype="datetime64[D]")[ok]
     est_month = est.astype("datetime64[M]")
@@ -164,13 +170,8 @@ def behaviour(session: Session, *, usccs, year: int, as_of: dt.datetime) -> tupl
         t = SOURCES["vat_declarations"].table.__table__
         latest = session.execute(sa.select(sa.func.max(t.c.period)).where(t.c.received_at <= as_of)).scalar()
         if latest is not None and latest > last:
-            last_filed = dict(
-                session.execute(
-                    sa.select(t.c.uscc, sa.func.max(t.c.period))
-                    .where(t.c.uscc.in_(firms.tolist()), t.c.received_at <= as_of)
-                    .group_by(t.c.uscc)
-                ).all()
-            )
+            stmt = sa.select(t.c.uscc, sa.func.max(t.c.period)).where(t.c.received_at <= as_of).group_by(t.c.uscc)
+            last_filed = dict(rows_for_firms(session, stmt, t.c.uscc, firms))
             stopped = np.array([(last_filed.get(u) or dt.date.min) < last for u in firms.tolist()])
             direct_d |= stopped & declared.any(axis=1)  # declared in the year, then never again
 

@@ -24,7 +24,7 @@ from bank_tax.modelling.scoring import champion
 from bank_tax.security import audit
 from bank_tax.sources.models import CreditGrade
 from bank_tax.sources.service import records_state
-from bank_tax.taxcredit.evaluate import pre_evaluate
+from bank_tax.taxcredit.evaluate import pre_evaluate, rows_for_firms
 from bank_tax.taxcredit.models import Notification, ProductEligibility
 
 ORDER = {"A": 0, "B": 1, "M": 2, "C": 3, "D": 4}
@@ -125,9 +125,7 @@ def _at_risk(session: Session, now: dt.datetime) -> list[dict]:
     if not last:
         return []
     ev = pre_evaluate(session, usccs=list(last), year=now.year, as_of=now)
-    names = dict(
-        session.execute(sa.select(Enterprise.uscc, Enterprise.name).where(Enterprise.uscc.in_(list(last)))).all()
-    )
+    names = dict(rows_for_firms(session, sa.select(Enterprise.uscc, Enterprise.name), Enterprise.uscc, ev.usccs))
     out = []
     for i, uscc in enumerate(ev.usccs.tolist()):
         running = str(ev.grade[i])

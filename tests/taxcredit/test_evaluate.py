@@ -106,3 +106,19 @@ def test_records_received_later_are_not_known_earlier(session):
     before = pre_evaluate(session, usccs=[f.uscc], year=2025, as_of=dt.datetime(2025, 12, 10, tzinfo=dt.UTC))
     after = pre_evaluate(session, usccs=[f.uscc], year=2025, as_of=AFTER_2025)
     assert before.deductions["arrear_new"][0] == 0.0 and after.deductions["arrear_new"][0] == 5.0
+
+
+def test_many_firms_read_whole_tables_yet_only_their_own_rows_count(session, monkeypatch):
+    """Above the push-down limit the records are read whole; another firm's rows must not be counted."""
+    from bank_tax.sources import service as sources
+
+    other, asked = firm(session), firm(session)
+    for f in (other, asked):
+        annual_return(session, f.uscc, 2024)
+        vat_year(session, f.uscc, 2025)
+    arrear(session, other.uscc, 2025, 4)
+    si_arrears(session, other.uscc, 2025, [5])
+    listing(session, other.uscc, "abnormal_operation", dt.date(2025, 8, 3))
+    monkeypatch.setattr(sources, "PUSHDOWN_FIRMS", 0)
+    ev, cut = _one(session, asked.uscc, 2025, AFTER_2025)
+    assert sum(cut.values()) == 0.0 and ev.grade[0] == "A"
