@@ -21,7 +21,8 @@ from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy.orm import Session
 
-from bank_tax.db import db, utcnow
+from bank_tax import clock
+from bank_tax.db import db
 from bank_tax.errors import Conflict, Invalid
 from bank_tax.security import audit
 
@@ -115,7 +116,7 @@ def backup_command(out: Path | None) -> None:
     url = current_app.config["DATABASE_URL"]
     if out is None:
         suffix = "sqlite" if url.startswith("sqlite") else "dump"
-        out = Path(current_app.instance_path) / "backups" / f"bank-tax-{utcnow():%Y%m%dT%H%M%SZ}.{suffix}"
+        out = Path(current_app.instance_path) / "backups" / f"bank-tax-{clock.now():%Y%m%dT%H%M%SZ}.{suffix}"
     with db.scope() as session:
         facts = summary(session)
     path = backup(url, out)

@@ -34,11 +34,6 @@ metadata.naming_convention = {
 BIGID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
 
-def utcnow() -> dt.datetime:
-    """Return the current time, timezone-aware UTC (the only kind of timestamp we store)."""
-    return dt.datetime.now(dt.UTC)
-
-
 class UTCDateTime(sa.types.TypeDecorator):
     """A timestamp stored as UTC and always returned timezone-aware.
 

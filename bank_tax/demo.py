@@ -22,12 +22,13 @@ import sqlalchemy as sa
 from flask import current_app
 from flask.cli import AppGroup
 
+from bank_tax import clock
 from bank_tax.banks import service as banks
 from bank_tax.categories import CATEGORIES
 from bank_tax.consent import receipts
 from bank_tax.consent import service as consents
 from bank_tax.consent.models import Consent
-from bank_tax.db import db, utcnow
+from bank_tax.db import db
 from bank_tax.enterprises import service as enterprises
 from bank_tax.enterprises.models import Enterprise
 from bank_tax.enterprises.uscc import UsccError, validate
@@ -69,7 +70,7 @@ def grant_consents(session, firms: list[str], bank_codes: list[str], seed: int) 
     pre-screening, some to nobody, and a few revoke one later."""
     rng = np.random.default_rng(seed)
     key = receipts.platform_key()
-    now = utcnow()
+    now = clock.now()
     granted = revoked = 0
     for uscc in firms:
         if rng.random() < 0.15:

@@ -12,14 +12,15 @@ from pathlib import Path
 from flask import current_app
 from tqdm import tqdm
 
-from bank_tax.db import db, utcnow
+from bank_tax import clock
+from bank_tax.db import db
 
 
 def run(*, as_of: dt.datetime | None = None, ingest: bool = True, progress: bool = False) -> dict:
     from bank_tax.modelling import scoring
     from bank_tax.sources import service as sources
 
-    moment = as_of or utcnow()
+    moment = as_of or clock.now()
     files = []
     with tqdm(total=3, desc="pipeline", unit="stage", disable=not progress) as bar:
         if ingest:

@@ -2,6 +2,11 @@
 server), migrated once per run with Alembic; every test runs inside a transaction that is rolled back.
 
 Tests that need several real connections (races) use ``committing_app``: a throwaway database of their own.
+
+Every test starts at one chosen moment, never at the machine's date: ``BANK_TAX_TEST_MOMENT`` (an ISO
+timestamp; default :data:`SUITE_MOMENT`). The platform's clock (:mod:`bank_tax.clock`) is moved there for
+the collection and the session fixtures, and back to it at the start of each test; it ticks on from there.
+``make test-moments`` runs the tests marked ``dated`` at each moment of :data:`tests.moments.MATRIX`.
 """
 
 from __future__ import annotations
@@ -15,12 +20,39 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from bank_tax import create_app
+from bank_tax import clock, create_app
 from bank_tax.config import TestConfig
 from bank_tax.db import db
 from bank_tax.migrate import upgrade
 
 BACKEND_URL = os.environ.get("BANK_TAX_TEST_DATABASE", "sqlite")
+# A Wednesday mid-month, mid-morning in Hangzhou, no holiday near: the suite's moment unless one is chosen.
+SUITE_MOMENT = "2026-11-18T10:00:00+08:00"
+MOMENT = clock.parse_moment(os.environ.get("BANK_TAX_TEST_MOMENT") or SUITE_MOMENT)
+_session_clock = None
+
+
+def pytest_configure(config):
+    """Move the clock to the run's moment before anything is collected or set up."""
+    global _session_clock
+    _session_clock = clock.travel(MOMENT)
+    _session_clock.__enter__()
+
+
+def pytest_unconfigure(config):
+    if _session_clock is not None:
+        _session_clock.__exit__(None, None, None)
+
+
+def pytest_report_header(config):
+    return f"bank-tax clock: {MOMENT.isoformat()} (Shanghai {MOMENT.astimezone(clock.SHANGHAI):%Y-%m-%d %H:%M %a})"
+
+
+@pytest.fixture(autouse=True)
+def _at_the_moment():
+    """Each test starts at the run's moment (then the clock ticks on, so events still have an order)."""
+    with clock.travel(MOMENT):
+        yield
 
 
 def backend() -> str:

@@ -103,8 +103,8 @@ def consent(
     **kw,
 ):
     """A consent granted by the firm itself, signed with a test key."""
+    from bank_tax import clock
     from bank_tax.consent import service as consents
-    from bank_tax.db import utcnow
     from bank_tax.security.roles import Principal
 
     firm_user = Principal(0, f"firm-{uscc[-6:]}", Role.ENTERPRISE, uscc=uscc)
@@ -117,7 +117,7 @@ def consent(
         categories=list(categories),
         bank_code=bank_code,
         all_banks=bank_code is None,
-        expires_at=utcnow() + dt.timedelta(days=days),
+        expires_at=clock.now() + dt.timedelta(days=days),
         **kw,
     )
 

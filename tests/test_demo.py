@@ -1,10 +1,10 @@
 """The demo province loads through the CLI into an empty database, prints working logins, and loads once."""
 
-import datetime as dt
 import re
 
 import sqlalchemy as sa
 
+from bank_tax import clock
 from bank_tax.banks.models import Bank
 from bank_tax.consent.models import Consent
 from bank_tax.enterprises.models import Enterprise
@@ -40,7 +40,7 @@ def test_demo_load_then_login(app, session, client):
     assert session.scalar(sa.select(sa.func.count()).select_from(LoanEvent)) > n_loans * 5
     statuses = set(session.scalars(sa.select(Application.status)))
     assert {"submitted", "in_review"} <= statuses
-    lab = labels.derive(session, observation=dt.date.today())
+    lab = labels.derive(session, observation=clock.today())
     known = lab.label[lab.label >= 0]
     assert known.size > 30 and 0.02 < known.mean() < 0.25
     logins = dict(re.findall(r"^\s+admin\s+(\S+)\s+(\S+)$", result.output, re.M))

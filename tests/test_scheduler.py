@@ -9,11 +9,14 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from bank_tax import create_app  # noqa: F401
+from bank_tax import (
+    clock,
+    create_app,  # noqa: F401
+)
 from bank_tax.banks import service as banks
 from bank_tax.config import TestConfig  # noqa: F401
 from bank_tax.consent.models import Consent
-from bank_tax.db import db, utcnow
+from bank_tax.db import db
 from bank_tax.scheduler import JOBS, JobSpec, build, run_job, status, sync_banks
 from bank_tax.scheduler.models import JobRun
 from tests import factories
@@ -24,7 +27,7 @@ def test_every_job_resolves_and_is_scheduled(app):
     assert {spec.id for spec in JOBS} <= ids
     for spec in JOBS:
         assert callable(spec.function())
-        assert spec.make_trigger().get_next_fire_time(None, utcnow()) is not None
+        assert spec.make_trigger().get_next_fire_time(None, clock.now()) is not None
 
 
 def test_list_and_run_once(app, session):
@@ -36,7 +39,7 @@ def test_list_and_run_once(app, session):
     session.execute(
         sa.update(Consent)
         .where(Consent.id == c.id)
-        .values(starts_at=utcnow() - dt.timedelta(days=2), expires_at=utcnow() - dt.timedelta(days=1))
+        .values(starts_at=clock.now() - dt.timedelta(days=2), expires_at=clock.now() - dt.timedelta(days=1))
     )
     session.flush()
     ran = runner.invoke(args=["scheduler", "--run-once", "consent.expire"])
@@ -88,7 +91,7 @@ def test_a_failing_job_is_recorded_and_the_others_go_on(committing_app):
         with db.scope() as s:
             boom = s.scalars(sa.select(JobRun).where(JobRun.job_id == "test.boom")).one()
     assert boom.outcome == "failed" and "agency's server is down" in boom.message
-    assert by_id["consent.expire"]["last_outcome"] == "done" and by_id["consent.expire"]["next_run"] > utcnow()
+    assert by_id["consent.expire"]["last_outcome"] == "done" and by_id["consent.expire"]["next_run"] > clock.now()
     # the next occurrence still runs (the lease was released)
     assert run_job(committing_app, failing, force=True) is None
     with committing_app.app_context(), db.scope() as s:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import validate
 
+from bank_tax import clock
 from bank_tax.api import Strict
 
 
@@ -12,12 +13,12 @@ def _crontab(value: str) -> None:
     from apscheduler.triggers.cron import CronTrigger
 
     try:
-        CronTrigger.from_crontab(value, timezone="UTC")
+        CronTrigger.from_crontab(value, timezone=clock.SHANGHAI)
     except ValueError as exc:
         raise ma.ValidationError(f"not a crontab line (minute hour day month weekday): {exc}") from exc
 
 
-CRON = {"description": "crontab line in UTC: minute hour day month weekday (default: 06:00 on the 1st)"}
+CRON = {"description": "crontab line in China's time: minute hour day month weekday (default: 06:00 on the 1st)"}
 
 
 class BankCreate(Strict):

@@ -45,7 +45,7 @@ class WhitelistSchedule(MethodView):
     @blp.alt_response(403, description="the bank's admins and platform admins only")
     @blp.alt_response(404, description="no such bank")
     def put(self, body, bank):
-        """When the scheduler sends this bank its whitelist (a crontab line in UTC; default monthly)."""
+        """When the scheduler sends this bank its whitelist (a crontab line in China's time; default monthly)."""
         principal = current_principal()
         policy.require(principal, "bank.schedule", bank_code=bank)
         result = service.set_schedule(db.session, bank_code=bank, actor=principal, **body)

@@ -30,6 +30,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
+from bank_tax import clock
 from bank_tax.bench import load
 
 REPO = Path(__file__).resolve().parents[2]
@@ -159,7 +160,7 @@ def run(seconds: int, workers: int, clients: int, firms: int) -> dict:
                         violations.append(u)
             elif roll < 0.8:
                 if consent_of[u] is None:
-                    expires = (dt.datetime.now(dt.UTC) + dt.timedelta(days=90)).isoformat()
+                    expires = (clock.now() + dt.timedelta(days=90)).isoformat()
                     body = {"bank_code": bank, "purpose": "underwriting", "categories": ["tax"], "expires_at": expires}
                     st, payload, ms = _call(base, "POST", f"/api/v1/enterprises/{u}/consents", tokens[u], body)
                     note("firm: grant", st, ms)

@@ -10,11 +10,12 @@ import numpy as np
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from bank_tax import clock
 from bank_tax.bench.harness import Case, case
 from bank_tax.categories import BIT, CATEGORIES
 from bank_tax.consent.mask import consent_mask, in_force
 from bank_tax.consent.models import Consent
-from bank_tax.db import bulk_insert, make_engine, utcnow
+from bank_tax.db import bulk_insert, make_engine
 from bank_tax.enterprises import uscc as uscc_mod
 from bank_tax.migrate import upgrade
 
@@ -29,7 +30,7 @@ def _province(n: int):
     codes = np.unique(
         [uscc_mod.make(division="330106", body8="".join(alphabet[rng.integers(0, 31, 8)])) for _ in range(n)]
     )
-    now = np.datetime64(utcnow().replace(tzinfo=None), "us")
+    now = np.datetime64(clock.now().replace(tzinfo=None), "us")
     with Session(engine) as s:
         from bank_tax.banks.models import Bank
         from bank_tax.enterprises.models import Enterprise
@@ -94,7 +95,7 @@ def _loop(engine, codes, at):
 def mask(n: int) -> Case:
     """The mask for n firms at once (one query + numpy) vs. the same query + a per-firm Python loop."""
     engine, codes = _province(n)
-    at = utcnow() + dt.timedelta(seconds=1)
+    at = clock.now() + dt.timedelta(seconds=1)
 
     def ours():
         with Session(engine) as s:

@@ -14,9 +14,9 @@ import numpy as np
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from bank_tax import clock
 from bank_tax.categories import BIT, CATEGORIES, to_bits
 from bank_tax.consent.models import Consent
-from bank_tax.db import utcnow
 from bank_tax.errors import Forbidden
 from bank_tax.security import audit
 from bank_tax.security.roles import Principal
@@ -58,7 +58,7 @@ def in_force(bank_code: str, purpose: str, at: dt.datetime):
 
 def consent_mask(session: Session, *, bank_code: str, purpose: str, usccs, at: dt.datetime | None = None) -> Mask:
     """The mask for many firms at once: one query, then whole-array numpy (10⁵ firms well under a second)."""
-    at = at or utcnow()
+    at = at or clock.now()
     usccs = np.asarray(usccs, dtype="U18")
     rows = session.execute(
         sa.select(Consent.uscc, Consent.categories, Consent.data_window_months, Consent.id)

@@ -7,7 +7,8 @@ import datetime as dt
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from bank_tax.db import UTCDateTime, utcnow
+from bank_tax import clock
+from bank_tax.db import UTCDateTime
 
 
 class Consent(SQLModel, table=True):
@@ -42,7 +43,7 @@ class Consent(SQLModel, table=True):
     expires_at: dt.datetime = Field(sa_type=UTCDateTime)
     mode: str = Field(default="view", max_length=8)
     data_life_days: int | None = Field(default=None)
-    granted_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    granted_at: dt.datetime = Field(default_factory=clock.now, sa_type=UTCDateTime)
     granted_by: str = Field(max_length=64)
     supersedes_id: int | None = Field(default=None, foreign_key="consent.id")
     status: str = Field(default="active", max_length=12)
@@ -61,4 +62,4 @@ class ConsentEvent(SQLModel, table=True):
     status: str = Field(max_length=12)
     reason: str = Field(default="", max_length=500)
     actor: str = Field(max_length=64)
-    at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    at: dt.datetime = Field(default_factory=clock.now, sa_type=UTCDateTime)

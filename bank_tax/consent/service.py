@@ -13,10 +13,11 @@ import sqlalchemy as sa
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy.orm import Session
 
+from bank_tax import clock
 from bank_tax.categories import PURPOSES, from_bits, to_bits
 from bank_tax.consent import receipts
 from bank_tax.consent.models import Consent, ConsentEvent
-from bank_tax.db import is_foreign_key_violation, utcnow
+from bank_tax.db import is_foreign_key_violation
 from bank_tax.errors import Conflict, Invalid, NotFound
 from bank_tax.security import audit
 from bank_tax.security.models import AuditEvent
@@ -64,7 +65,7 @@ def grant(
     supersedes: int | None = None,
 ) -> Consent:
     """Grant a consent (validated terms), sign its receipt, and end the consent it supersedes, if any."""
-    now = utcnow()
+    now = clock.now()
     starts_at = max(starts_at or now, now - dt.timedelta(minutes=5))
     errors: dict[str, list[str]] = {}
     if all_banks == (bank_code is not None):
@@ -154,7 +155,7 @@ def revoke(session: Session, *, uscc: str, consent_id: int, actor: Principal, re
     if consent is None or consent.uscc != uscc:
         raise NotFound("No such consent of this firm.")
     if consent.status == "active":
-        _end(session, consent, status="revoked", reason=reason or "revoked by the firm", actor=actor, at=utcnow())
+        _end(session, consent, status="revoked", reason=reason or "revoked by the firm", actor=actor, at=clock.now())
     elif consent.status != "revoked":
         raise Conflict(f"Consent {consent_id} is already {consent.status}.")
     return consent
@@ -162,7 +163,7 @@ def revoke(session: Session, *, uscc: str, consent_id: int, actor: Principal, re
 
 def expire_due(session: Session, *, now: dt.datetime | None = None) -> int:
     """Mark active consents past their expiry as expired (the scheduled job); return how many."""
-    now = now or utcnow()
+    now = now or clock.now()
     due = session.scalars(
         sa.select(Consent).where(Consent.status == "active", Consent.expires_at <= now).with_for_update()
     ).all()
@@ -180,7 +181,7 @@ def list_for_bank(session: Session, bank_code: str, *, active_only: bool = True)
     """Consents a bank may rely on: its own, and all-banks pre-screening consents."""
     stmt = sa.select(Consent).where(sa.or_(Consent.bank_code == bank_code, Consent.all_banks)).order_by(Consent.id)
     if active_only:
-        now = utcnow()
+        now = clock.now()
         stmt = stmt.where(Consent.status == "active", Consent.starts_at <= now, Consent.expires_at > now)
     return list(session.scalars(stmt))
 

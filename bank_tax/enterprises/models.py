@@ -7,7 +7,8 @@ import datetime as dt
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from bank_tax.db import UTCDateTime, utcnow
+from bank_tax import clock
+from bank_tax.db import UTCDateTime
 
 
 class Enterprise(SQLModel, table=True):
@@ -27,7 +28,7 @@ class Enterprise(SQLModel, table=True):
     established_on: dt.date
     size_class: str = Field(max_length=10)
     source: str = Field(max_length=10, default="self")  # who registered it
-    registered_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    registered_at: dt.datetime = Field(default_factory=clock.now, sa_type=UTCDateTime)
     legal_rep_name: str = Field(default="", max_length=100, sa_column_kwargs={"server_default": ""})
     legal_rep_id_sealed: str | None = Field(default=None, max_length=200)  # AES-GCM, see security.pii
     legal_rep_phone_sealed: str | None = Field(default=None, max_length=200)

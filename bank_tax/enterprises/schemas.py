@@ -7,6 +7,7 @@ import datetime as dt
 import marshmallow as ma
 from marshmallow import validate
 
+from bank_tax import clock
 from bank_tax.api import Strict
 from bank_tax.categories import PURPOSES
 from bank_tax.enterprises import uscc as uscc_mod
@@ -37,7 +38,7 @@ def _industry(value: str) -> None:
 
 
 def _established(value: dt.date) -> None:
-    if value > dt.date.today():
+    if value > clock.today():
         raise ma.ValidationError("成立日期不能晚于今天 / the establishment date cannot be in the future")
     if value < dt.date(1949, 10, 1):
         raise ma.ValidationError("成立日期过早 / the establishment date is implausibly early")

@@ -14,6 +14,7 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
+from bank_tax import clock
 from bank_tax.bench.harness import Case, case
 from bank_tax.features.catalogue import NAMES
 from bank_tax.features.panels import month_range
@@ -98,8 +99,8 @@ def pandas_features(inp: Inputs) -> pd.DataFrame:
     out["corrections_12m"] = _cnt(vat, filed & (vat["version"] > 1), 12, firms)
     out["months_operating"] = np.where(est_known, (last + 1 - est_int).astype(float), np.nan)
 
-    day = pd.Timestamp(as_of.date())
-    since24 = pd.Timestamp(str((np.datetime64(as_of.date(), "M") - 24).astype("datetime64[D]")))
+    day = pd.Timestamp(clock.business_date(as_of))
+    since24 = pd.Timestamp(str((np.datetime64(clock.business_date(as_of), "M") - 24).astype("datetime64[D]")))
     arr = pd.DataFrame(inp.arrears)
     arr = arr[arr["uscc"].isin(firms)]
     arisen, cleared = pd.to_datetime(arr["arisen_on"]), pd.to_datetime(arr["cleared_on"])

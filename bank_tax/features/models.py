@@ -7,7 +7,8 @@ import datetime as dt
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from bank_tax.db import UTCDateTime, utcnow
+from bank_tax import clock
+from bank_tax.db import UTCDateTime
 
 
 class FeatureSnapshot(SQLModel, table=True):
@@ -27,4 +28,4 @@ class FeatureSnapshot(SQLModel, table=True):
     n_firms: int
     sha256: str = Field(max_length=64)
     data: bytes = Field(sa_type=sa.LargeBinary)
-    created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    created_at: dt.datetime = Field(default_factory=clock.now, sa_type=UTCDateTime)

@@ -15,6 +15,7 @@ import numpy as np
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from bank_tax import clock
 from bank_tax.sources.service import PUSHDOWN_FIRMS, current_versions, open_disputes
 from bank_tax.sources.specs import Source
 
@@ -33,7 +34,7 @@ class Panel:
 
 def month_range(as_of: dt.datetime, months: int) -> np.ndarray:
     """The ``months`` calendar months ending with the last full month before ``as_of``."""
-    last = np.datetime64(as_of.date(), "M") - 1
+    last = np.datetime64(clock.business_date(as_of), "M") - 1
     return np.arange(last - months + 1, last + 1)
 
 

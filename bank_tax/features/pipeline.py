@@ -17,6 +17,7 @@ import numpy as np
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from bank_tax import clock
 from bank_tax.categories import CATEGORIES
 from bank_tax.consent.mask import Mask
 from bank_tax.enterprises.models import Enterprise
@@ -70,6 +71,11 @@ class Inputs:
     arrears: dict = field(default_factory=dict)
     grades: dict = field(default_factory=dict)
     lists: dict = field(default_factory=dict)
+
+    @property
+    def day(self) -> np.datetime64:
+        """The business date of ``as_of`` (China's date: list entries and arrears are dated there)."""
+        return np.datetime64(clock.business_date(self.as_of), "D")
 
 
 def _window_sum(x: np.ndarray, months: int, offset: int = 0) -> np.ndarray:
@@ -157,10 +163,10 @@ def _arrears(inp: Inputs) -> dict[str, np.ndarray]:
         pos, hit = _positions(usccs, rows["uscc"])
         amount = rows["amount"] / 100
         arisen, cleared = rows["arisen_on"], rows["cleared_on"]
-        day = np.datetime64(inp.as_of.date(), "D")
+        day = inp.day
         is_open = hit & (arisen <= day) & (np.isnat(cleared) | (cleared > day))
         np.add.at(open_amount, pos[is_open], amount[is_open])
-        since = (np.datetime64(inp.as_of.date(), "M") - 24).astype("datetime64[D]")
+        since = (inp.day.astype("datetime64[M]") - 24).astype("datetime64[D]")
         is_recent = hit & (arisen >= since) & (arisen <= day)
         np.add.at(recent, pos[is_recent], 1)
     return {"open_arrears": open_amount, "arrears_count_24m": recent}
@@ -234,7 +240,7 @@ def _lists(inp: Inputs) -> dict[str, np.ndarray]:
     if rows and rows["uscc"].size:
         pos, hit = _positions(usccs, rows["uscc"])
         kind, listed, removed = rows["list_type"], rows["listed_on"], rows["removed_on"]
-        day = np.datetime64(inp.as_of.date(), "D")
+        day = inp.day
         on = hit & (listed <= day) & (np.isnat(removed) | (removed > day))
         for name, list_type in (
             ("blacklisted", "serious_dishonesty"),
@@ -243,13 +249,13 @@ def _lists(inp: Inputs) -> dict[str, np.ndarray]:
         ):
             sel = on & (kind == list_type)
             out[name][pos[sel]] = 1.0
-        since = (np.datetime64(inp.as_of.date(), "M") - 24).astype("datetime64[D]")
+        since = (inp.day.astype("datetime64[M]") - 24).astype("datetime64[D]")
         pen = hit & (kind == "admin_penalty") & (listed >= since) & (listed <= day)
         np.add.at(out["penalties_24m"], pos[pen], 1)
         bad = hit & np.isin(kind, ["serious_dishonesty", "key_watch"]) & (listed <= day)
         order = np.argsort(listed[bad], kind="stable")
         last_listing[pos[bad][order]] = listed[bad][order]  # later listings overwrite earlier ones
-    months = (np.datetime64(inp.as_of.date(), "M") - last_listing.astype("datetime64[M]")).astype(np.float64)
+    months = (inp.day.astype("datetime64[M]") - last_listing.astype("datetime64[M]")).astype(np.float64)
     out["months_since_listing"] = np.where(np.isnat(last_listing), 60.0, np.minimum(months, 60.0))
     return out
 
@@ -278,7 +284,7 @@ def _read_rows(session: Session, source: str, usccs: np.ndarray, as_of: dt.datet
         else:
             stmt = stmt.where(q.c.evaluated_on <= sa.bindparam("day"))
         _ROW_STATEMENTS[key] = stmt
-    params = {"as_of": as_of, "day": as_of.date()}
+    params = {"as_of": as_of, "day": clock.business_date(as_of)}
     if pushdown:
         params["usccs"] = usccs.tolist()
     rows = session.connection().execute(stmt, params).all()
@@ -348,7 +354,7 @@ def derive(inp: Inputs) -> FeatureFrame:
     established_month = inp.established.astype("datetime64[M]")
     values = _tax(inp, span, established_month)
     values["months_operating"] = np.where(
-        np.isnat(established_month), np.nan, (np.datetime64(as_of.date(), "M") - established_month).astype(np.float64)
+        np.isnat(established_month), np.nan, (inp.day.astype("datetime64[M]") - established_month).astype(np.float64)
     )
     values |= _arrears(inp) | _grades(inp) | _payroll(inp, as_of)
     values |= _utilities(inp, as_of, values["sales_yoy"]) | _lists(inp)

@@ -7,7 +7,8 @@ import datetime as dt
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from bank_tax.db import BIGID, UTCDateTime, utcnow
+from bank_tax import clock
+from bank_tax.db import BIGID, UTCDateTime
 
 APPLICATION_STATES = ("submitted", "in_review", "approved", "declined", "returned", "withdrawn")
 LOAN_STATES = ("active", "closed", "written_off", "restructured")
@@ -46,7 +47,7 @@ class Application(SQLModel, table=True):
     reason: str = Field(default="", max_length=1000)
     review_requested: bool = Field(default=False)
     previous_officer: str | None = Field(default=None, max_length=64)
-    submitted_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    submitted_at: dt.datetime = Field(default_factory=clock.now, sa_type=UTCDateTime)
     decided_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
     row_version: int = Field(default=1, sa_column=_ROW_VERSION)
 
@@ -61,7 +62,7 @@ class ApplicationEvent(SQLModel, table=True):
     status: str = Field(max_length=12)
     actor: str = Field(max_length=64)
     reason: str = Field(default="", max_length=1000)
-    at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    at: dt.datetime = Field(default_factory=clock.now, sa_type=UTCDateTime)
 
 
 class Loan(SQLModel, table=True):
@@ -85,7 +86,7 @@ class Loan(SQLModel, table=True):
     maturity_date: dt.date
     status: str = Field(default="active", max_length=12)
     dpd: int = Field(default=0)
-    created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    created_at: dt.datetime = Field(default_factory=clock.now, sa_type=UTCDateTime)
 
 
 class LoanEvent(SQLModel, table=True):
@@ -105,4 +106,4 @@ class LoanEvent(SQLModel, table=True):
     event_date: dt.date
     amount: int = Field(default=0, sa_type=sa.BigInteger)
     dpd: int = Field(default=0)
-    received_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    received_at: dt.datetime = Field(default_factory=clock.now, sa_type=UTCDateTime)

@@ -13,10 +13,10 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
+from bank_tax import clock
 from bank_tax.categories import CATEGORIES
 from bank_tax.consent import service as consents
 from bank_tax.consent.mask import consent_mask
-from bank_tax.db import utcnow
 from bank_tax.errors import Conflict, Forbidden, Invalid, NotFound
 from bank_tax.lending.models import Application, ApplicationEvent
 from bank_tax.lending.reasons import REASONS
@@ -109,7 +109,7 @@ def submit(
             purpose="underwriting",
             bank_code=bank_code,
             categories=needed,
-            expires_at=consent_expires_at or utcnow() + dt.timedelta(days=180),
+            expires_at=consent_expires_at or clock.now() + dt.timedelta(days=180),
         )
         mask = consent_mask(session, bank_code=bank_code, purpose="underwriting", usccs=[uscc])
     snapshot = {
@@ -201,7 +201,7 @@ def decide(
     errors = {}
     if decision == "approved":
         rules = _rules(session, app)
-        lpr = lpr_on(utcnow().date())
+        lpr = lpr_on(clock.today())
         if amount is None or not rules["amount_min"] * 100 <= amount <= rules["amount_max"] * 100:
             errors["amount"] = [f"{rules['amount_min']}–{rules['amount_max']} 元 / yuan"]
         if term_months not in rules["terms_months"]:
@@ -214,7 +214,7 @@ def decide(
     if errors:
         raise Invalid("决定不符合产品规则 / the decision does not fit the product", errors)
     _move(session, app, action, actor, reason)
-    app.officer, app.reason_code, app.reason, app.decided_at = actor.username, reason_code, reason, utcnow()
+    app.officer, app.reason_code, app.reason, app.decided_at = actor.username, reason_code, reason, clock.now()
     if decision == "approved":
         app.decided_amount, app.decided_term_months, app.decided_rate = amount, term_months, rate
     return _flush(session, app)

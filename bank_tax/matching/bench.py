@@ -15,8 +15,9 @@ from pathlib import Path
 import numpy as np
 from sqlalchemy.orm import Session
 
+from bank_tax import clock
 from bank_tax.bench.harness import Case, case
-from bank_tax.db import bulk_insert, utcnow
+from bank_tax.db import bulk_insert
 
 BANK = "BENCH"
 
@@ -94,7 +95,7 @@ def build(n: int, *, n_products: int = 50, seed: int = 4, url: str | None = None
     tmp = Path(tempfile.mkdtemp(prefix="bank-tax-bench-"))
     url = url or f"sqlite:///{tmp / 'whitelist.sqlite'}"
     upgrade(url)
-    now = utcnow()
+    now = clock.now()
     inp = generate_inputs(n, seed=seed, as_of=now)
     engine = make_engine(url)
     stamp = np.datetime64(now.replace(tzinfo=None), "us")
@@ -283,7 +284,7 @@ def _read_only(app) -> int:
         active_products(s, BANK)
         firms = np.array(s.scalars(sa.select(Enterprise.uscc).order_by(Enterprise.uscc)).all(), dtype="U18")
         mask = consent_mask(s, bank_code=BANK, purpose=WHITELIST_PURPOSE, usccs=firms)
-        inputs = pipeline.read(s, usccs=firms[mask.consent_id >= 0], as_of=utcnow())
+        inputs = pipeline.read(s, usccs=firms[mask.consent_id >= 0], as_of=clock.now())
         s.execute(sa.select(Enterprise.uscc, Enterprise.region_code, Enterprise.industry_code)).all()
         return int(inputs.usccs.shape[0])
 

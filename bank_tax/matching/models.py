@@ -7,7 +7,8 @@ import datetime as dt
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from bank_tax.db import BIGID, UTCDateTime, utcnow
+from bank_tax import clock
+from bank_tax.db import BIGID, UTCDateTime
 
 
 class WhitelistEdition(SQLModel, table=True):
@@ -25,7 +26,7 @@ class WhitelistEdition(SQLModel, table=True):
     n_products: int
     digest: str = Field(max_length=64)  # SHA-256 of (uscc, product, limit, consent) lines, also in the audit log
     created_by: str = Field(max_length=64)
-    created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    created_at: dt.datetime = Field(default_factory=clock.now, sa_type=UTCDateTime)
 
 
 class WhitelistEntry(SQLModel, table=True):

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from bank_tax import clock
 from bank_tax.categories import CATEGORIES, CATEGORY_NAMES
 from bank_tax.products.lpr import lpr_on
 
@@ -178,7 +179,7 @@ def evaluate(firms: Firms, products: list[dict] | Catalogue, *, on: dt.date | No
     factor = np.where(cat.risk_adjusted[None, :], np.clip(1 - 4 * (pd - 0.02), 0.5, 1.0)[:, None], 1.0)
     limit = np.floor(np.minimum(basis * cat.multiple[None, :] * factor, cat.amount_max[None, :]) / WAN) * WAN
     fails["limit"] = limit < cat.amount_min[None, :]
-    lpr = lpr_on(on or dt.date.today())
+    lpr = lpr_on(on or clock.today())
     position = np.clip((pd - 0.005) / 0.145, 0, 1)[:, None]
     smin, smax = cat.spread_min, cat.spread_max
     rate = np.round(lpr + smin[None, :] + (smax - smin)[None, :] * position, 2)

@@ -13,10 +13,10 @@ import numpy as np
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from bank_tax import IsoJSONProvider, faults
+from bank_tax import IsoJSONProvider, clock, faults
 from bank_tax.banks.models import Bank
 from bank_tax.consent.mask import consent_mask
-from bank_tax.db import bulk_insert, utcnow
+from bank_tax.db import bulk_insert
 from bank_tax.enterprises.models import Enterprise
 from bank_tax.errors import NotFound
 from bank_tax.matching import rules as R
@@ -151,7 +151,7 @@ def firm_matches_document(session: Session, *, principal: Principal | None, uscc
         return _dumps(firm_matches(session, principal=principal, uscc=uscc))
     model = champion()
     key = (db_key(session), uscc)
-    state = (*_data_state(session), model.version, utcnow().date())
+    state = (*_data_state(session), model.version, clock.today())
     document = _ANSWERS.get(key, state)
     if document is None:
         document = _dumps(firm_matches(session, principal=principal, uscc=uscc))
@@ -169,11 +169,11 @@ def firm_matches(session: Session, *, principal: Principal | None, uscc: str, as
     if session.scalar(sa.select(Enterprise.id).where(Enterprise.uscc == uscc)) is None:
         raise NotFound("no such enterprise")
     model = champion()
-    moment = as_of or utcnow()
+    moment = as_of or clock.now()
     facts = gather(session, usccs=[uscc], as_of=moment, model=model)
     compiled = catalogue(session)
     products = compiled.products
-    ev = R.evaluate(facts.firms, compiled, on=moment.date())
+    ev = R.evaluate(facts.firms, compiled, on=clock.business_date(moment))
     f = facts.firms
     eligible, limit, rate = ev.eligible[0].tolist(), ev.limit[0].tolist(), ev.rate[0].tolist()
     p_approve = ev.p_approve[0].tolist()
@@ -234,7 +234,7 @@ def generate(
     ranked by expected credit; stored, and its delivery written to the audit log."""
     _bank(session, bank_code)
     model = champion()
-    moment = as_of or utcnow()
+    moment = as_of or clock.now()
     compiled = catalogue(session, bank_code)
     products = compiled.products
     firms = np.array(session.scalars(sa.select(Enterprise.uscc).order_by(Enterprise.uscc)).all(), dtype="U18")
@@ -249,7 +249,7 @@ def generate(
             model=model,
             mask=mask,  # lined up by code with the consenting firms
         )
-        ev = R.evaluate(facts.firms, compiled, on=moment.date())
+        ev = R.evaluate(facts.firms, compiled, on=clock.business_date(moment))
         value = np.where(ev.eligible, ev.value, -1.0)
         best = np.argmax(value, axis=1)  # each firm's best product (first by code among equals)
         rows = np.nonzero(ev.eligible.any(axis=1))[0]

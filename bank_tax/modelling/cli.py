@@ -7,7 +7,8 @@ import datetime as dt
 import click
 from flask.cli import AppGroup
 
-from bank_tax.db import db, utcnow
+from bank_tax import clock
+from bank_tax.db import db
 from bank_tax.errors import DomainError
 from bank_tax.modelling import service
 
@@ -16,10 +17,8 @@ pipeline_cli = AppGroup("pipeline", help="Ingest → features → scores.")
 
 
 def _moment(text: str | None) -> dt.datetime:
-    if text is None:
-        return utcnow()
-    value = dt.datetime.fromisoformat(text)
-    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+    """A moment from the command line (a date or time without a zone is China's), or now."""
+    return clock.now() if text is None else clock.parse_moment(text)
 
 
 def _fail(exc: DomainError) -> None:
@@ -34,7 +33,7 @@ def _fail(exc: DomainError) -> None:
 )
 def train_command(observation: str | None, seed: int, alias: str) -> None:
     """Train on the loans of this database, register the version and point ALIAS at it."""
-    day = _moment(observation).date()
+    day = clock.business_date(_moment(observation))
     try:
         with db.scope() as session:
             fitted, card = service.train_from_database(session, observation=day, seed=seed, progress=True)
@@ -103,7 +102,7 @@ def retire_command(version: str) -> None:
 
 
 @pipeline_cli.command("run")
-@click.option("--as-of", "as_of", default=None, help="ISO date or time (UTC); default: now")
+@click.option("--as-of", "as_of", default=None, help="ISO date or time (in China's time unless zoned); default: now")
 @click.option("--no-ingest", is_flag=True, help="skip the drop folder")
 def pipeline_run_command(as_of: str | None, no_ingest: bool) -> None:
     """Ingest the drop folder, compute every firm's features as of the moment, score them all."""

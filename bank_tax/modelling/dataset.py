@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 from tqdm import tqdm
 
+from bank_tax import clock
 from bank_tax.features import pipeline
 from bank_tax.features.catalogue import CATALOGUE, FEATURE_SET_VERSION, NAMES
 from bank_tax.lending import labels as lending_labels
@@ -83,7 +84,7 @@ def build(session: Session, *, observation: dt.date, horizon_months: int = 12, p
         ).all()
     )
     applied = np.array(
-        [np.datetime64(applied_rows[i].date()) if i in applied_rows else np.datetime64("NaT") for i in ids],
+        [clock.business_date(applied_rows[i]) if i in applied_rows else None for i in ids],
         dtype="datetime64[D]",
     )
     moment = feature_moment(lab.start_date[keep], applied)
@@ -92,7 +93,7 @@ def build(session: Session, *, observation: dt.date, horizon_months: int = 12, p
     months = np.unique(moment)
     for day in tqdm(months, desc="features per application month", unit="month", disable=not progress):
         rows = np.nonzero(moment == day)[0]
-        at = dt.datetime.combine(day.item(), dt.time(), tzinfo=dt.UTC)
+        at = clock.day_start(day.item())
         frame = pipeline.compute(session, usccs=usccs[rows], as_of=at)
         X[rows] = frame.values[np.searchsorted(frame.usccs, usccs[rows])]
     return Dataset(

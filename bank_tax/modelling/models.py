@@ -7,7 +7,8 @@ import datetime as dt
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from bank_tax.db import BIGID, UTCDateTime, utcnow
+from bank_tax import clock
+from bank_tax.db import BIGID, UTCDateTime
 
 
 class ScoreRun(SQLModel, table=True):
@@ -20,7 +21,7 @@ class ScoreRun(SQLModel, table=True):
     model_version: str = Field(max_length=40)
     snapshot_id: int = Field(foreign_key="feature_snapshot.id")
     n_firms: int
-    created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    created_at: dt.datetime = Field(default_factory=clock.now, sa_type=UTCDateTime)
 
 
 class FirmScore(SQLModel, table=True):

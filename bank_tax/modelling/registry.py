@@ -15,7 +15,6 @@ mismatch; skops then loads only the types listed in :data:`TRUSTED`. Writes to t
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import fcntl
 import hashlib
 import json
@@ -26,6 +25,7 @@ from pathlib import Path
 import numpy as np
 import skops.io as sio
 
+from bank_tax import clock
 from bank_tax.errors import Conflict, NotFound
 from bank_tax.modelling.model import ScoringModel
 
@@ -93,7 +93,7 @@ class Registry:
     # -- writing -----------------------------------------------------------------------------------------
     def register(self, model: ScoringModel, card: dict) -> str:
         """Store a new version with its card; return the version name (``pd-YYYYMMDD-NNN``)."""
-        today = dt.datetime.now(dt.UTC).strftime("%Y%m%d")
+        today = clock.today().strftime("%Y%m%d")
         with self._locked() as index:
             n = 1 + sum(1 for v in index["versions"] if v.startswith(f"pd-{today}-"))
             version = f"pd-{today}-{n:03d}"
@@ -113,7 +113,7 @@ class Registry:
             card = {
                 **card,
                 "version": version,
-                "created_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+                "created_at": clock.now().isoformat(timespec="seconds"),
                 "code_version": card.get("code_version") or code_version(),
                 "feature_set_version": model.feature_set_version,
                 "features": list(model.names),

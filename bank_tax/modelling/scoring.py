@@ -9,10 +9,10 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 from tqdm import tqdm
 
-from bank_tax import faults
+from bank_tax import clock, faults
 from bank_tax.categories import CATEGORIES
 from bank_tax.consent.mask import require_firm_read
-from bank_tax.db import bulk_insert, utcnow
+from bank_tax.db import bulk_insert
 from bank_tax.enterprises.models import Enterprise
 from bank_tax.errors import NotFound, Unavailable
 from bank_tax.features import pipeline
@@ -65,7 +65,7 @@ def score_firm(
     if session.scalar(sa.select(Enterprise.id).where(Enterprise.uscc == uscc)) is None:
         raise NotFound("no such enterprise")
     model = champion()
-    moment = as_of or utcnow()
+    moment = as_of or clock.now()
     frame = pipeline.compute(session, usccs=[uscc], as_of=moment, mask=mask)
     s = model.score(frame.values)
     used = list(CATEGORIES) if mask is None else [c for c, ok in zip(CATEGORIES, mask.allowed[0], strict=True) if ok]

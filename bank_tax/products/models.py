@@ -7,7 +7,8 @@ import datetime as dt
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from bank_tax.db import UTCDateTime, utcnow
+from bank_tax import clock
+from bank_tax.db import UTCDateTime
 
 
 class Product(SQLModel, table=True):
@@ -26,8 +27,8 @@ class Product(SQLModel, table=True):
     name_en: str = Field(default="", max_length=100)
     status: str = Field(default="active", max_length=8)
     version: int = Field(default=1)
-    created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
-    updated_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    created_at: dt.datetime = Field(default_factory=clock.now, sa_type=UTCDateTime)
+    updated_at: dt.datetime = Field(default_factory=clock.now, sa_type=UTCDateTime)
 
 
 class ProductVersion(SQLModel, table=True):
@@ -41,4 +42,4 @@ class ProductVersion(SQLModel, table=True):
     version: int
     rules: str = Field(sa_type=sa.Text)
     created_by: str = Field(max_length=64)
-    created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    created_at: dt.datetime = Field(default_factory=clock.now, sa_type=UTCDateTime)

@@ -9,8 +9,8 @@ import marshmallow as ma
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from bank_tax import clock
 from bank_tax.banks.models import Bank
-from bank_tax.db import utcnow
 from bank_tax.errors import Conflict, Invalid, NotFound
 from bank_tax.products.models import Product, ProductVersion
 from bank_tax.products.schemas import ProductRules
@@ -88,7 +88,7 @@ def update(
     """Save new rules as the next version (earlier applications keep theirs); audited."""
     rules = validate_rules(rules)
     product.version += 1
-    product.updated_at = utcnow()
+    product.updated_at = clock.now()
     if name:
         product.name = name
     if name_en is not None:
@@ -111,7 +111,7 @@ def update(
 
 def set_status(session: Session, *, product: Product, status: str, actor: Principal) -> Product:
     """Pause or resume a product (a paused product takes no new applications); audited."""
-    product.status, product.updated_at = status, utcnow()
+    product.status, product.updated_at = status, clock.now()
     audit.record(
         session,
         actor=actor,

@@ -16,6 +16,7 @@ import numpy as np
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from bank_tax import clock
 from bank_tax.consent.models import Consent
 from bank_tax.enterprises.models import Enterprise
 from bank_tax.errors import Invalid
@@ -54,6 +55,22 @@ def previous_quarter(quarter: str) -> str:
     """The quarter before."""
     year, q = int(quarter[:4]), int(quarter[5])
     return f"{year - 1}Q4" if q == 1 else f"{year}Q{q - 1}"
+
+
+def current_quarter(today: dt.date | None = None) -> str:
+    """The quarter of today's business date (China's: at 2026-12-31T20:00Z it is 2027Q1)."""
+    return clock.quarter_of(today or clock.today())
+
+
+def last_complete_quarter(today: dt.date | None = None) -> str:
+    """The latest quarter that has ended by today (China's date)."""
+    return previous_quarter(current_quarter(today))
+
+
+def reporting_deadline(quarter: str) -> dt.date:
+    """When the quarter's report is due to the programme: the 25th of the quarter's last month."""
+    _, end = quarter_bounds(quarter)
+    return end.replace(day=25)
 
 
 def _firm_dimensions(session: Session, end: dt.date) -> dict[str, dict[str, str]]:
@@ -108,8 +125,7 @@ def _metrics(apps: list[dict], loans: list[dict]) -> dict:
 def compute(session: Session, quarter: str, *, with_previous: bool = True) -> dict:
     """The report for ``quarter`` (see the module docstring)."""
     start, end = quarter_bounds(quarter)
-    end_ts = dt.datetime.combine(end + dt.timedelta(days=1), dt.time(), tzinfo=dt.UTC)
-    start_ts = dt.datetime.combine(start, dt.time(), tzinfo=dt.UTC)
+    start_ts, end_ts = clock.day_start(start), clock.day_end(end)  # the quarter in China's time
     firms = _firm_dimensions(session, end)
     registered = session.scalar(
         sa.select(sa.func.count()).select_from(Enterprise).where(Enterprise.registered_at < end_ts)
@@ -186,6 +202,7 @@ def compute(session: Session, quarter: str, *, with_previous: bool = True) -> di
         "quarter": quarter,
         "from": start.isoformat(),
         "to": end.isoformat(),
+        "deadline": reporting_deadline(quarter).isoformat(),
         "firms": {"registered": registered, "registered_in_quarter": new_firms, "consenting": consenting},
         "totals": _metrics(apps, loans),
         "by": {

@@ -7,7 +7,8 @@ import datetime as dt
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from bank_tax.db import UTCDateTime, utcnow
+from bank_tax import clock
+from bank_tax.db import UTCDateTime
 
 
 class ReportEdition(SQLModel, table=True):
@@ -19,6 +20,6 @@ class ReportEdition(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     kind: str = Field(max_length=20)
     period: str = Field(max_length=10)
-    generated_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    generated_at: dt.datetime = Field(default_factory=clock.now, sa_type=UTCDateTime)
     generated_by: str = Field(max_length=64)
     body: str = Field(sa_type=sa.Text)

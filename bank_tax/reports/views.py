@@ -36,6 +36,11 @@ class Effect(MethodView):
         ma.Schema.from_dict(
             {
                 "quarter": ma.fields.String(),
+                "from": ma.fields.String(metadata={"description": "the quarter's first day (China's dates)"}),
+                "to": ma.fields.String(metadata={"description": "its last day"}),
+                "deadline": ma.fields.String(
+                    metadata={"description": "due to the programme by: the 25th of the quarter's last month"}
+                ),
                 "totals": ma.fields.Dict(),
                 "by": ma.fields.Dict(),
                 "firms": ma.fields.Dict(),

@@ -36,7 +36,8 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 from sqlalchemy.orm import Session
 
-from bank_tax.db import db, is_unique_violation, utcnow
+from bank_tax import clock
+from bank_tax.db import db, is_unique_violation
 
 log = logging.getLogger(__name__)
 LEASE_TTL = dt.timedelta(hours=2)  # a run longer than this is presumed dead and may be taken over
@@ -60,9 +61,9 @@ class JobSpec:
     def make_trigger(self):
         if self.trigger == "cron":
             if "crontab" in self.options:
-                return CronTrigger.from_crontab(self.options["crontab"], timezone="UTC")
-            return CronTrigger(timezone="UTC", **self.options)
-        return IntervalTrigger(timezone="UTC", **self.options)
+                return CronTrigger.from_crontab(self.options["crontab"], timezone=clock.SHANGHAI)
+            return CronTrigger(timezone=clock.SHANGHAI, **self.options)
+        return IntervalTrigger(timezone=clock.SHANGHAI, **self.options)
 
     @property
     def min_gap(self) -> dt.timedelta:
@@ -137,7 +138,7 @@ def bank_jobs(session: Session | None = None) -> list[JobSpec]:
             "bank_tax.matching.jobs:whitelist",
             "cron",
             {"crontab": cron},
-            f"push bank {code} a whitelist ({cron}, UTC)",
+            f"push bank {code} a whitelist ({cron}, China's time)",
             args=(code,),
         )
         for code, cron in banks
@@ -153,7 +154,7 @@ def claim(job_id: str, owner: str, *, min_gap: dt.timedelta, force: bool = False
     """Take the job's lease if nobody holds it and (unless ``force``) it did not start within ``min_gap``."""
     from bank_tax.scheduler.models import JobLease
 
-    now = utcnow()
+    now = clock.now()
     with db.scope() as session:
         try:
             with session.begin_nested():
@@ -180,7 +181,7 @@ def release(job_id: str, owner: str) -> None:
         session.execute(
             sa.update(JobLease)
             .where(JobLease.job_id == job_id, JobLease.owner == owner)
-            .values(expires_at=utcnow() - dt.timedelta(seconds=1))
+            .values(expires_at=clock.now() - dt.timedelta(seconds=1))
         )
 
 
@@ -194,7 +195,7 @@ def run_job(app: Flask, spec: JobSpec, *, force: bool = False):
         if not claim(spec.id, owner, min_gap=spec.min_gap, force=force):
             log.info("job %s skipped: another scheduler runs it", spec.id)
             return None
-        started = utcnow()
+        started = clock.now()
         t0 = time.perf_counter()
         with db.scope() as session:
             run = JobRun(job_id=spec.id, owner=owner, started_at=started)
@@ -215,7 +216,7 @@ def run_job(app: Flask, spec: JobSpec, *, force: bool = False):
                     sa.update(JobRun)
                     .where(JobRun.id == run_id)
                     .values(
-                        finished_at=utcnow(),
+                        finished_at=clock.now(),
                         duration_s=round(time.perf_counter() - t0, 3),
                         outcome=outcome,
                         message=message,
@@ -231,9 +232,9 @@ def _add(scheduler: BlockingScheduler, app: Flask, spec: JobSpec) -> None:
 
 
 def build(app: Flask) -> BlockingScheduler:
-    """A scheduler with every job (the fixed ones and one whitelist job per bank), in UTC."""
+    """A scheduler with every job (the fixed ones and one whitelist job per bank), on China's time."""
     scheduler = BlockingScheduler(
-        timezone="UTC", job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 3600}
+        timezone=clock.SHANGHAI, job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 3600}
     )
     with app.app_context():
         for spec in all_jobs():
@@ -271,7 +272,7 @@ def status(session: Session | None = None, now: dt.datetime | None = None) -> li
             return status(own, now)
     from bank_tax.scheduler.models import JobRun
 
-    now = now or utcnow()
+    now = now or clock.now()
     specs = all_jobs(session)
     latest = sa.select(JobRun.job_id, sa.func.max(JobRun.id).label("id")).group_by(JobRun.job_id).subquery()
     runs = {r.job_id: r for r in session.scalars(sa.select(JobRun).join(latest, JobRun.id == latest.c.id)).all()}

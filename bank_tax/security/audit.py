@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from bank_tax.db import utcnow
+from bank_tax import clock
 from bank_tax.security.models import AuditEvent, AuditHead
 from bank_tax.security.roles import Principal
 
@@ -69,7 +69,7 @@ def record(
     head = session.execute(sa.select(AuditHead).where(AuditHead.id == 1).with_for_update()).scalar_one()
     event = AuditEvent(
         id=head.last_id + 1,
-        at=utcnow(),
+        at=clock.now(),
         actor=actor.username if actor else SYSTEM,
         actor_role=str(actor.role) if actor else SYSTEM,
         action=action,

@@ -7,7 +7,8 @@ import datetime as dt
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from bank_tax.db import UTCDateTime, utcnow
+from bank_tax import clock
+from bank_tax.db import UTCDateTime
 
 
 class User(SQLModel, table=True):
@@ -32,7 +33,7 @@ class User(SQLModel, table=True):
     bank_code: str | None = Field(default=None, max_length=32, foreign_key="bank.code", index=True)
     display_name: str = Field(default="", max_length=100)
     is_active: bool = Field(default=True)
-    created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    created_at: dt.datetime = Field(default_factory=clock.now, sa_type=UTCDateTime)
 
 
 class ApiToken(SQLModel, table=True):
@@ -47,7 +48,7 @@ class ApiToken(SQLModel, table=True):
     prefix: str = Field(max_length=12)  # first characters, so a user can tell tokens apart
     kind: str = Field(max_length=10)
     name: str = Field(default="", max_length=100)
-    created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    created_at: dt.datetime = Field(default_factory=clock.now, sa_type=UTCDateTime)
     expires_at: dt.datetime = Field(sa_type=UTCDateTime)
     revoked_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
 
@@ -64,7 +65,7 @@ class LoginAttempt(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     username: str = Field(max_length=64)
     ip: str = Field(max_length=64)
-    at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    at: dt.datetime = Field(default_factory=clock.now, sa_type=UTCDateTime)
     success: bool = Field(default=False)
 
 

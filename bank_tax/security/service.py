@@ -12,7 +12,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from bank_tax.db import is_foreign_key_violation, is_unique_violation, utcnow
+from bank_tax import clock
+from bank_tax.db import is_foreign_key_violation, is_unique_violation
 from bank_tax.errors import Conflict, Invalid, TooManyAttempts
 from bank_tax.security import audit
 from bank_tax.security.models import ApiToken, LoginAttempt, User
@@ -115,7 +116,7 @@ def check_login_allowed(
     session: Session, *, username: str, ip: str, window_minutes: int, max_failures: int, max_per_ip: int
 ) -> None:
     """Raise :class:`TooManyAttempts` (429) when recent failures for this name or address reach the limit."""
-    since = utcnow() - dt.timedelta(minutes=window_minutes)
+    since = clock.now() - dt.timedelta(minutes=window_minutes)
     failed = sa.and_(LoginAttempt.success.is_(False), LoginAttempt.at >= since)
     by_name = session.scalar(sa.select(sa.func.count()).where(failed, LoginAttempt.username == username))
     by_ip = session.scalar(sa.select(sa.func.count()).where(failed, LoginAttempt.ip == ip))
@@ -153,7 +154,7 @@ def issue_token(session: Session, *, user: User, kind: str, ttl: dt.timedelta, n
         prefix=secret[:10],
         kind=kind,
         name=name,
-        expires_at=utcnow() + ttl,
+        expires_at=clock.now() + ttl,
     )
     session.add(row)
     session.flush()
@@ -172,7 +173,7 @@ def resolve_token(session: Session, secret: str) -> Principal | None:
     if row is None:
         return None
     token, user = row
-    if token.revoked_at is not None or token.expires_at <= utcnow() or not user.is_active:
+    if token.revoked_at is not None or token.expires_at <= clock.now() or not user.is_active:
         return None
     return principal_of(user, token.id)
 
@@ -194,6 +195,6 @@ def revoke_token(session: Session, *, token_id: int, principal: Principal) -> Ap
     if token is None or (token.user_id != principal.user_id and principal.role != Role.ADMIN):
         return None
     if token.revoked_at is None:
-        token.revoked_at = utcnow()
+        token.revoked_at = clock.now()
         audit.record(session, actor=principal, action="token.revoke", resource=f"token/{token.id}")
     return token

@@ -20,8 +20,8 @@ import numpy as np
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from bank_tax import faults
-from bank_tax.db import bulk_insert, utcnow
+from bank_tax import clock, faults
+from bank_tax.db import bulk_insert
 from bank_tax.errors import Invalid
 from bank_tax.security import audit
 from bank_tax.security.roles import Principal
@@ -87,7 +87,8 @@ def _text(value) -> str:
 
 def _check_header(header: list[str], source: Source) -> None:
     expected = source.columns
-    missing = [c for c in expected if c not in header and c != "received_at"]
+    may_omit = {"received_at", *(name for name, _ in source.floors)}
+    missing = [c for c in expected if c not in header and c not in may_omit]
     unknown = [c for c in header if c not in expected]
     if missing or unknown:
         errors = {k: v for k, v in (("missing", missing), ("unknown", unknown)) if v}
@@ -221,12 +222,16 @@ def validate(parsed: Parsed, source: Source) -> Validated:
     for f in source.fields:
         typed, wrong, reason, blank = parse_column(parsed.columns[f.name], f)
         if f.name == "received_at":
-            typed = np.where(blank, np.datetime64(utcnow().replace(tzinfo=None), "us"), typed)
+            typed = np.where(blank, np.datetime64(clock.now().replace(tzinfo=None), "us"), typed)
         values[f.name] = typed
         if wrong.any():
             idx = np.nonzero(wrong)[0]
             errors.append((idx, f.name, np.broadcast_to(np.asarray(reason, dtype=object), (n,))[idx]))
             bad |= wrong
+    for name, floor in source.floors:  # e.g. the statutory filing deadline (NaT where the row is bad)
+        low = floor(values)
+        sent = values[name]
+        values[name] = np.where(np.isnat(sent) | (sent < low), low, sent)
     for rule in source.rules:
         hit, name, reason = rule(values)
         hit = hit & ~bad  # a row already wrong in a field is not judged on rules over that field
@@ -438,7 +443,7 @@ def ingest(
     batch.corrected = int((status == CORRECTED).sum())
     batch.duplicate = int((status == DUPLICATE).sum())
     batch.rejected = rejected_rows
-    batch.finished_at = utcnow()
+    batch.finished_at = clock.now()
     session.flush()
     audit.record(
         session,

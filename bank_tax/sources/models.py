@@ -12,7 +12,8 @@ import datetime as dt
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from bank_tax.db import BIGID, UTCDateTime, utcnow
+from bank_tax import clock
+from bank_tax.db import BIGID, UTCDateTime
 
 MONEY = sa.BigInteger  # 分
 
@@ -138,7 +139,7 @@ class IngestBatch(SQLModel, table=True):
     file_sha256: str = Field(max_length=64)
     encoding: str = Field(max_length=16)
     actor: str = Field(max_length=64)
-    started_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    started_at: dt.datetime = Field(default_factory=clock.now, sa_type=UTCDateTime)
     finished_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
     received: int = 0
     inserted: int = 0
@@ -179,7 +180,7 @@ class Dispute(SQLModel, table=True):
     status: str = Field(default="open", max_length=10)
     reply: str = Field(default="", max_length=1000)
     opened_by: str = Field(max_length=64)
-    opened_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    opened_at: dt.datetime = Field(default_factory=clock.now, sa_type=UTCDateTime)
     resolved_by: str | None = Field(default=None, max_length=64)
     resolved_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
     correction_id: int | None = Field(default=None, sa_type=sa.BigInteger)

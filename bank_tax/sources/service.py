@@ -16,7 +16,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from bank_tax.db import utcnow
+from bank_tax import clock
 from bank_tax.errors import Conflict, Invalid, NotFound
 from bank_tax.security import audit
 from bank_tax.security.roles import Principal
@@ -114,7 +114,7 @@ def records_for_reader(
 
 def window_start(months: int, today: dt.date | None = None) -> dt.date:
     """The first day of the month ``months`` months before ``today``'s month (a consent's data window)."""
-    today = today or utcnow().date()
+    today = today or clock.today()
     m = today.year * 12 + today.month - 1 - months
     return dt.date(m // 12, m % 12 + 1, 1)
 
@@ -296,10 +296,10 @@ def resolve_dispute(
             record=record_by_id(session, source, dispute.record_id),
             changes=correction,
             actor=actor,
-            filename=f"dispute-{dispute.id}-{utcnow():%Y%m%d%H%M%S%f}.csv",
+            filename=f"dispute-{dispute.id}-{clock.now():%Y%m%d%H%M%S%f}.csv",
         )
     dispute.status, dispute.reply = outcome, reply
-    dispute.resolved_by, dispute.resolved_at = actor.username, utcnow()
+    dispute.resolved_by, dispute.resolved_at = actor.username, clock.now()
     audit.record(
         session,
         actor=actor,

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from bank_tax.sources import models
+from bank_tax.sources import deadlines, models
 from bank_tax.sources.fields import Field
 
 Rule = Callable[[dict[str, np.ndarray]], tuple[np.ndarray, str, str]]
@@ -33,6 +33,8 @@ class Source:
     rules: tuple[Rule, ...] = ()
     period_field: str | None = None  # narrows the look-up of existing rows
     date_field: str = "period"  # the business date a consent's data window applies to
+    # a date the law sets for every row (the filing deadline): a blank takes it, an earlier one is raised to it
+    floors: tuple[tuple[str, Callable[[dict[str, np.ndarray]], np.ndarray]], ...] = ()
 
     @property
     def columns(self) -> list[str]:
@@ -53,6 +55,22 @@ def _after(a: str, b: str, field: str, zh: str) -> Rule:
         return ~np.isnat(c[a]) & ~np.isnat(c[b]) & (c[a] < c[b]), field, f"{zh} / {a} must not be before {b}"
 
     return rule
+
+
+def _monthly_deadline(c):
+    """The monthly return's deadline by law: the 15th of the next month, moved for holidays."""
+    return deadlines.monthly_due(c["period"])
+
+
+def _annual_deadline(c):
+    """The annual CIT return's deadline by law: 31 May of the next year, moved off a rest day."""
+    return deadlines.annual_due(c["year"])
+
+
+DUE_DOC = (
+    "申报期限；可空，按法定期限（节假日顺延）/ the filing deadline; blank: the statutory one, moved for holidays, "
+    "and a date before it is raised to it"
+)
 
 
 def _zero_means_zero(c):
@@ -110,13 +128,14 @@ SOURCES: dict[str, Source] = {
                 Field("tax_payable", "money"),
                 Field("tax_paid", "money"),
                 Field("is_zero", "bool"),
-                Field("due_date", "date"),
+                Field("due_date", "date", required=False, doc=DUE_DOC),
                 Field("filed_on", "date"),
                 RECEIVED,
             ),
             key=("uscc", "period"),
             explicit_version=True,
             period_field="period",
+            floors=(("due_date", _monthly_deadline),),
             rules=(
                 _le("tax_paid", "tax_payable", "tax_paid", "实缴税额不能超过应纳税额"),
                 _le("tax_payable", "taxable_sales", "tax_payable", "应纳税额不能超过销售额"),
@@ -137,12 +156,13 @@ SOURCES: dict[str, Source] = {
                 Field("profit_total", "signed_money"),
                 Field("tax_payable", "money"),
                 Field("tax_paid", "money"),
-                Field("due_date", "date"),
+                Field("due_date", "date", required=False, doc=DUE_DOC),
                 Field("filed_on", "date"),
                 RECEIVED,
             ),
             key=("uscc", "year"),
             date_field="due_date",
+            floors=(("due_date", _annual_deadline),),
             rules=(
                 _le("tax_paid", "tax_payable", "tax_paid", "实缴税额不能超过应纳税额"),
                 _received_not_before("filed_on"),

@@ -17,7 +17,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from bank_tax import clock
 from bank_tax.enterprises import uscc as uscc_mod
+from bank_tax.sources import deadlines
 from bank_tax.synth import lending, names
 from bank_tax.taxcredit import rules as grading
 
@@ -61,7 +63,7 @@ class SynthParams:
         if end_period:
             y, m = (int(p) for p in end_period.split("-"))
         else:
-            d = dt.date.today() - dt.timedelta(days=20)
+            d = clock.today() - dt.timedelta(days=20)
             y, m = month_add((d.year, d.month), -1)
         if not 1 <= m <= 12:
             raise ValueError(f"bad end period {end_period!r}")
@@ -230,7 +232,7 @@ def generate(params: SynthParams, *, progress: bool = False) -> Province:
     payable = np.round(sales_fen * vat_rate[:, None]).astype(np.int64)
     arrear_new = filed & (payable > 0) & (rng.random((n, T)) < sigmoid(-5.2 - 1.6 * hz))
     paid = np.where(arrear_new, np.round(payable * rng.uniform(0, 0.6, (n, T))), payable).astype(np.int64)
-    due = starts[1 : T + 1] + np.timedelta64(14, "D")  # the 15th of the next month
+    due = deadlines.monthly_due(starts[:T])  # the 15th of the next month, moved for holidays (art. 109)
     sloppy = rng.normal(0, 1.0, n)[:, None]  # habitual late filers exist whatever their health
     late = filed & (rng.random((n, T)) < sigmoid(-2.2 - 1.2 * hz + 0.9 * sloppy))
     late_days = np.where(late, 1 + rng.geometric(0.08, (n, T)), 0)
@@ -354,7 +356,8 @@ def _grades(
     grade_by_year: dict[int, np.ndarray] = {}
     prev_d = np.zeros(n, dtype=bool)
     idx = np.arange(T)
-    # Annual return for year Y is due 31 May of Y+1; its lateness counts in Y+1's evaluation.
+    # Annual return for year Y is due 31 May of Y+1 (moved off a rest day); its lateness counts in Y+1's
+    # evaluation.
     late_statement_of: dict[int, np.ndarray] = {}
     return_missing_of: dict[int, np.ndarray] = {}
     for year in sorted(set(years.tolist())):
@@ -366,7 +369,7 @@ def _grades(
         margin = rng.normal(0.02, 0.05, n) + 0.03 * hz[:, cols].mean(axis=1)
         profit = np.round(revenue * margin).astype(np.int64)
         cit_pay = np.round(np.maximum(profit, 0) * 0.05).astype(np.int64)  # 小型微利企业 effective 5%
-        due = np.datetime64(f"{year + 1}-05-31")
+        due = np.datetime64(deadlines.annual_return(year).due)  # 31 May of the next year, off a rest day
         statement_late = rng.random(n) < sigmoid(-3.0 - 1.0 * hz[:, cols].mean(axis=1))
         filed_on = due + np.where(statement_late, rng.integers(1, 90, n), -rng.integers(0, 60, n)).astype(
             "timedelta64[D]"

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 import click
 from flask.cli import AppGroup
 
-from bank_tax.db import db, utcnow
+from bank_tax import clock
+from bank_tax.db import db
 from bank_tax.taxcredit import push
 from bank_tax.taxcredit.evaluate import pre_evaluate
 
@@ -40,11 +39,11 @@ def at_risk_command() -> None:
 @click.option("--year", type=int, default=None, help="evaluation year (default: this year, running)")
 def evaluate_command(uscc: str, year: int | None) -> None:
     """One firm's pre-evaluated score, deductions and grade."""
-    now = utcnow()
+    now = clock.now()
     with db.scope() as session:
-        ev = pre_evaluate(session, usccs=[uscc], year=year or now.year, as_of=now)
+        ev = pre_evaluate(session, usccs=[uscc], year=year or clock.business_date(now).year, as_of=now)
     cuts = ", ".join(f"{k} −{v[0]:g}" for k, v in ev.deductions.items() if v[0]) or "none"
-    state = "final" if ev.closed else f"running as of {dt.date.today()}"
+    state = "final" if ev.closed else f"running as of {clock.business_date(now)}"
     click.echo(
         f"{uscc} {ev.year} ({ev.rule_set} rules, {state}): start {ev.start[0]:g}, deductions {cuts}, "
         f"score {ev.score[0]:g}, grade {ev.grade[0]}"

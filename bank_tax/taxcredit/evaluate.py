@@ -27,7 +27,9 @@ import numpy as np
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from bank_tax import clock
 from bank_tax.enterprises.models import Enterprise
+from bank_tax.sources import deadlines
 from bank_tax.sources import service as sources
 from bank_tax.sources.service import current_versions
 from bank_tax.sources.specs import SOURCES
@@ -75,9 +77,20 @@ def _index(usccs: np.ndarray, codes: list[str]) -> tuple[np.ndarray, np.ndarray]
 
 
 def due_date(year: int, month: int) -> dt.date:
-    """A monthly VAT return is due on the 15th of the next month."""
-    y, m = divmod(year * 12 + month, 12)
-    return dt.date(y, m + 1, 15)
+    """When the monthly VAT return of ``year``-``month`` is due: the 15th of the next month, moved for
+    holidays (:mod:`bank_tax.sources.deadlines`)."""
+    return deadlines.monthly_return(year, month).due
+
+
+def published_year(session: Session, *, as_of: dt.datetime) -> int | None:
+    """The latest evaluation year whose grades the tax bureau has published, as known at ``as_of``
+    (grades come out in April: before then it is the year before last)."""
+    t = SOURCES["credit_grades"].table.__table__
+    return session.scalar(
+        sa.select(sa.func.max(t.c.year)).where(
+            t.c.received_at <= as_of, t.c.evaluated_on <= clock.business_date(as_of)
+        )
+    )
 
 
 def behaviour(session: Session, *, usccs, year: int, as_of: dt.datetime) -> tuple[np.ndarray, dict, bool]:
@@ -85,7 +98,7 @@ def behaviour(session: Session, *, usccs, year: int, as_of: dt.datetime) -> tupl
     firms = np.unique(np.asarray(usccs, dtype="U18"))
     n = len(firms)
     first, last = dt.date(year, 1, 1), dt.date(year, 12, 1)
-    today = as_of.date()
+    today = clock.business_date(as_of)
     closed = today > dt.date(year, 12, 31)
 
     est = np.full(n, np.datetime64("NaT"), dtype="datetime64[D]")
@@ -96,7 +109,8 @@ def behaviour(session: Session, *, usccs, year: int, as_of: dt.datetime) -> tupl
     month_index = np.arange(12)
     months = np.datetime64(f"{year}-01", "M") + month_index
     exists = est_month[:, None] < months[None, :]  # records from the month after founding
-    # a month counts once its return is due (the 15th of the next month): later ones are not missing yet
+    # a month counts once its return is due (the 15th of the next month, moved for holidays): later ones
+    # are not missing yet
     due_months = np.array([closed or due_date(year, m + 1) < today for m in month_index])
     exists &= due_months[None, :]
 
@@ -140,7 +154,7 @@ def behaviour(session: Session, *, usccs, year: int, as_of: dt.datetime) -> tupl
             i = np.searchsorted(firms, u)
             has_return[i] = True
             late_statement[i] = filed > due
-    statement_due = closed or today > dt.date(year, 5, 31)
+    statement_due = closed or today > deadlines.annual_return(year - 1).due
     existed_last_dec = est_month < np.datetime64(f"{year - 1}-12", "M")
     new_in_year = est >= np.datetime64(f"{year}-01-01")
     annual_return_missing = existed_last_dec & ~has_return & ~new_in_year & statement_due

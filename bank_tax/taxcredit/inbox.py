@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from bank_tax.db import utcnow
+from bank_tax import clock
 from bank_tax.errors import NotFound
 from bank_tax.security import policy
 from bank_tax.security.roles import Principal
@@ -33,5 +33,5 @@ def mark_read(session: Session, *, principal: Principal | None, uscc: str, notif
     if note is None or note.uscc != uscc:
         raise NotFound("没有该消息 / no such message")
     if note.read_at is None:
-        note.read_at = utcnow()
+        note.read_at = clock.now()
     return note

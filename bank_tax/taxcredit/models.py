@@ -8,7 +8,8 @@ import datetime as dt
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from bank_tax.db import BIGID, UTCDateTime, utcnow
+from bank_tax import clock
+from bank_tax.db import BIGID, UTCDateTime
 
 
 class Notification(SQLModel, table=True):
@@ -25,7 +26,7 @@ class Notification(SQLModel, table=True):
     body_zh: str = Field(default="", max_length=1000)
     body_en: str = Field(default="", max_length=1000)
     link: str = Field(default="", max_length=200)
-    created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    created_at: dt.datetime = Field(default_factory=clock.now, sa_type=UTCDateTime)
     read_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
@@ -56,7 +57,7 @@ class CreditRepair(SQLModel, table=True):
     evidence: str = Field(max_length=2000)
     status: str = Field(default="submitted", max_length=10)
     submitted_by: str = Field(max_length=64)
-    submitted_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    submitted_at: dt.datetime = Field(default_factory=clock.now, sa_type=UTCDateTime)
     decided_by: str | None = Field(default=None, max_length=64)
     decided_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
     reply: str = Field(default="", max_length=1000)

@@ -15,7 +15,8 @@ import numpy as np
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from bank_tax.db import bulk_insert, utcnow
+from bank_tax import clock
+from bank_tax.db import bulk_insert
 from bank_tax.enterprises.models import Enterprise
 from bank_tax.matching import rules as R
 from bank_tax.matching import service as matching
@@ -24,7 +25,7 @@ from bank_tax.modelling.scoring import champion
 from bank_tax.security import audit
 from bank_tax.sources.models import CreditGrade
 from bank_tax.sources.service import records_state
-from bank_tax.taxcredit.evaluate import pre_evaluate, rows_for_firms
+from bank_tax.taxcredit.evaluate import pre_evaluate, published_year, rows_for_firms
 from bank_tax.taxcredit.models import Notification, ProductEligibility
 
 ORDER = {"A": 0, "B": 1, "M": 2, "C": 3, "D": 4}
@@ -37,7 +38,7 @@ def eligible_pairs(session: Session, *, now: dt.datetime) -> set[tuple[str, int]
     if not firms.size or not len(compiled):
         return set()
     facts = gather(session, usccs=firms, as_of=now, model=champion())
-    ev = R.evaluate(facts.firms, compiled, on=now.date())
+    ev = R.evaluate(facts.firms, compiled, on=clock.business_date(now))
     ids = np.array([p["id"] for p in compiled.products])
     rows, cols = np.nonzero(ev.eligible)
     return set(zip(facts.firms.usccs[rows].tolist(), ids[cols].tolist(), strict=True))
@@ -45,7 +46,7 @@ def eligible_pairs(session: Session, *, now: dt.datetime) -> set[tuple[str, int]
 
 def run(session: Session, *, now: dt.datetime | None = None) -> dict:
     """One push: notify the newly eligible firms, forget the pairs no longer eligible. Returns counts."""
-    now = now or utcnow()
+    now = now or clock.now()
     found = eligible_pairs(session, now=now)
     known = {tuple(r) for r in session.execute(sa.select(ProductEligibility.uscc, ProductEligibility.product_id))}
     new, gone = sorted(found - known), known - found
@@ -103,10 +104,11 @@ def at_risk(session: Session, *, now: dt.datetime | None = None) -> list[dict]:
     """Firms graded A or B last year whose running score this year grades lower, worst first, with what
     cost them the points (the list the policies ask tax offices to review). Kept in this process while
     the records and the day are unchanged (it reads every A/B firm's records)."""
-    now = now or utcnow()
+    now = now or clock.now()
     # the bind's identity too: a test's rolled-back connection may reuse ids, and so a state, on SQLite
     bind = session.get_bind()
-    key = (matching.db_key(session), id(bind), now.date(), *session.execute(sa.select(*records_state())).one())
+    state = session.execute(sa.select(*records_state())).one()
+    key = (matching.db_key(session), id(bind), clock.business_date(now), *state)
     if key not in _AT_RISK:
         if len(_AT_RISK) >= 16:
             _AT_RISK.clear()
@@ -115,16 +117,26 @@ def at_risk(session: Session, *, now: dt.datetime | None = None) -> list[dict]:
 
 
 def _at_risk(session: Session, now: dt.datetime) -> list[dict]:
+    # the latest published year (last year from April on; before, the year before last) against the
+    # year after it: this year's running score, or (January to April) last year's, about to be published
+    year = published_year(session, as_of=now)
+    if year is None:
+        return []
     last = dict(
         session.execute(
-            sa.select(CreditGrade.uscc, CreditGrade.grade).where(
-                CreditGrade.year == now.year - 1, CreditGrade.grade.in_(["A", "B"])
+            sa.select(CreditGrade.uscc, CreditGrade.grade)
+            .where(
+                CreditGrade.year == year,
+                CreditGrade.received_at <= now,
+                CreditGrade.evaluated_on <= clock.business_date(now),
             )
+            .order_by(CreditGrade.uscc, CreditGrade.version)  # a correction (later version) wins
         ).all()
     )
+    last = {u: g for u, g in last.items() if g in ("A", "B")}
     if not last:
         return []
-    ev = pre_evaluate(session, usccs=list(last), year=now.year, as_of=now)
+    ev = pre_evaluate(session, usccs=list(last), year=year + 1, as_of=now)
     names = dict(rows_for_firms(session, sa.select(Enterprise.uscc, Enterprise.name), Enterprise.uscc, ev.usccs))
     out = []
     for i, uscc in enumerate(ev.usccs.tolist()):

@@ -10,7 +10,7 @@ import datetime as dt
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from bank_tax.db import utcnow
+from bank_tax import clock
 from bank_tax.errors import Conflict, NotFound
 from bank_tax.security import audit, policy
 from bank_tax.security.roles import Principal
@@ -81,9 +81,9 @@ def decide(
         raise NotFound("没有该修复申请 / no such repair")
     if repair.status != "submitted":
         raise Conflict(f"该申请已处理 / already {repair.status}")
-    now = utcnow()
+    now = clock.now()
     if decision == "approved":
-        removed_on = removed_on or now.date()
+        removed_on = removed_on or clock.business_date(now)
         entry = _entry(session, repair.uscc, repair.entry_id)
         sources.correct_record(
             session,

@@ -19,7 +19,11 @@ class Warning(ma.Schema):
     severity = ma.fields.String(metadata={"description": "high, medium or low"})
     status = ma.fields.String(metadata={"description": "happened, or upcoming (can still be avoided)"})
     points = ma.fields.Float(metadata={"description": "points deducted (negative), or at stake"})
-    deadline = ma.fields.Date(allow_none=True)
+    deadline = ma.fields.Date(allow_none=True, metadata={"description": "the day it is due, moved for holidays"})
+    statutory_deadline = ma.fields.Date(
+        allow_none=True,
+        metadata={"description": "the statutory day when a holiday moved the deadline (实施细则 art. 109)"},
+    )
     zh = ma.fields.String()
     en = ma.fields.String()
     repair = ma.fields.Nested(Repair)
@@ -47,7 +51,10 @@ class CreditWarnings(ma.Schema):
     deductions = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Float())
     projected_grade = ma.fields.String(metadata={"description": "if the firm does nothing more"})
     projected_grade_if_repaired = ma.fields.String(metadata={"description": "if it repairs all it still can"})
-    last_grade = ma.fields.String(allow_none=True, metadata={"description": "published for last year"})
+    last_grade = ma.fields.String(
+        allow_none=True, metadata={"description": "the latest published grade (last year's from April on)"}
+    )
+    last_grade_year = ma.fields.Integer(allow_none=True, metadata={"description": "the year that grade is for"})
     warnings = ma.fields.List(ma.fields.Nested(Warning))
     what_if = ma.fields.Nested(WhatIf, allow_none=True)
 

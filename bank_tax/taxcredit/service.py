@@ -11,7 +11,7 @@ import numpy as np
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from bank_tax.db import utcnow
+from bank_tax import clock
 from bank_tax.enterprises import service as enterprises
 from bank_tax.errors import Unavailable
 from bank_tax.matching import rules as matching_rules
@@ -21,6 +21,7 @@ from bank_tax.modelling.scoring import champion
 from bank_tax.security import policy
 from bank_tax.security.roles import Principal
 from bank_tax.sources.models import CreditGrade
+from bank_tax.taxcredit.evaluate import published_year
 from bank_tax.taxcredit.warnings import firm_warnings
 
 
@@ -42,7 +43,7 @@ def what_if(session: Session, *, uscc: str, grades: dict[str, str], now: dt.date
     eligible = {}
     for scenario, grade in grades.items():
         facts.firms.tax_grade = np.array([grade], dtype="U1")
-        ev = matching_rules.evaluate(facts.firms, compiled, on=now.date())
+        ev = matching_rules.evaluate(facts.firms, compiled, on=clock.business_date(now))
         eligible[scenario] = [
             {"bank_code": p["bank_code"], "product_code": p["code"], "name": p["name"], "name_en": p["name_en"]}
             for p, ok in zip(compiled.products, ev.eligible[0], strict=True)
@@ -62,9 +63,11 @@ def credit_warnings(
     """The firm's running tax-credit evaluation, warnings, projections and what repairing opens up."""
     policy.require(principal, "taxcredit.read", uscc=uscc)
     enterprises.get(session, uscc)
-    now = now or utcnow()
+    now = now or clock.now()
     body = firm_warnings(session, uscc=uscc, now=now)
-    body["last_grade"] = published_grade(session, uscc, now.year - 1)
+    year = published_year(session, as_of=now)  # before April's publication: the year before last
+    body["last_grade"] = published_grade(session, uscc, year) if year is not None else None
+    body["last_grade_year"] = year
     try:
         body["what_if"] = what_if(
             session,

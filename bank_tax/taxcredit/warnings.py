@@ -13,31 +13,54 @@ import numpy as np
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from bank_tax import clock
 from bank_tax.enterprises.models import Enterprise
+from bank_tax.sources import deadlines
 from bank_tax.sources import service as sources
 from bank_tax.sources.specs import SOURCES
 from bank_tax.taxcredit import rules as R
-from bank_tax.taxcredit.evaluate import Evaluation, due_date, pre_evaluate
+from bank_tax.taxcredit.evaluate import Evaluation, pre_evaluate
 
 SEVERITY = ("high", "medium", "low")
 
 
-def _warning(code, severity, status, points, deadline, zh, en, repair_zh, repair_en, repair_deadline=None):
+def _warning(
+    code, severity, status, points, deadline, zh, en, repair_zh, repair_en, repair_deadline=None, statutory=None
+):
     return {
         "code": code,
         "severity": severity,
         "status": status,  # happened | upcoming
         "points": float(points),
         "deadline": deadline,
+        "statutory_deadline": statutory,  # set when a holiday moved the deadline off this day
         "zh": zh,
         "en": en,
         "repair": {"zh": repair_zh, "en": repair_en, "deadline": repair_deadline},
     }
 
 
+def _months_to_watch(year: int, today: dt.date, established: dt.date | None) -> list[dt.date]:
+    """The months whose VAT return a warning may be about: every month of ``year`` before this one (from
+    the month after founding, when records begin), and in January last December's, due this month."""
+    first = dt.date(year, 1, 1)
+    if established is not None:
+        first = max(first, clock.add_months(established, 1))
+    this_month = clock.month_of(today)
+    months = []
+    month = first
+    while month < this_month:
+        months.append(month)
+        month = clock.add_months(month, 1)
+    previous = clock.add_months(this_month, -1)
+    if previous.year < year and (established is None or previous >= clock.add_months(established, 1)):
+        months.insert(0, previous)
+    return months
+
+
 def firm_warnings(session: Session, *, uscc: str, now: dt.datetime) -> dict:
     """The firm's running evaluation, its warnings and its two projections."""
-    today = now.date()
+    today = clock.business_date(now)
     year = today.year
     ev: Evaluation = pre_evaluate(session, usccs=[uscc], year=year, as_of=now)
     name, r = R.rules_for(year)
@@ -69,14 +92,13 @@ def firm_warnings(session: Session, *, uscc: str, now: dt.datetime) -> dict:
                     f"a credit repair restores {share:.0%} ({cut * share:g} points)",
                 )
             )
-    first_month = dt.date(year, 1, 1)
     est = session.scalar(sa.select(Enterprise.established_on).where(Enterprise.uscc == uscc))
-    month = max(first_month, dt.date(est.year, est.month, 1) if est else first_month)
-    if est and (est.year, est.month) >= (month.year, month.month):
-        y, m = divmod(month.year * 12 + month.month, 12)  # records begin the month after founding
-        month = dt.date(y, m + 1, 1)
-    while month < dt.date(today.year, today.month, 1):
-        due = due_date(month.year, month.month)
+    for month in _months_to_watch(year, today, est):
+        deadline = deadlines.monthly_return(month.year, month.month)
+        due = deadline.due
+        moved_zh = f"（{deadline.note_zh()}）" if deadline.moved else ""
+        moved_en = f" ({deadline.note_en()})" if deadline.moved else ""
+        this_year = month.year == year  # last December's return counts in last year's evaluation
         if month not in declared:
             days_left = (due - today).days
             if days_left >= 0:
@@ -87,14 +109,15 @@ def firm_warnings(session: Session, *, uscc: str, now: dt.datetime) -> dict:
                         "upcoming",
                         -r["late_filing"],
                         due,
-                        f"{month:%Y年%m月}增值税申报将于 {due:%Y-%m-%d} 到期（还有 {days_left} 天）",
-                        f"the {month:%Y-%m} VAT return is due on {due:%Y-%m-%d} ({days_left} days left)",
+                        f"{month:%Y年%m月}增值税申报将于 {due:%Y-%m-%d} 到期（还有 {days_left} 天）{moved_zh}",
+                        f"the {month:%Y-%m} VAT return is due on {due:%Y-%m-%d} ({days_left} days left){moved_en}",
                         "按期申报不扣分；逾期3日内补报可全额恢复",
                         "file on time and nothing is deducted; filed within 3 days late it is restored in full",
                         due + dt.timedelta(days=grace),
+                        statutory=deadline.statutory if deadline.moved else None,
                     )
                 )
-                pending += r["late_filing"]
+                pending += r["late_filing"] * this_year
             elif (today - due).days <= grace:
                 last_day = due + dt.timedelta(days=grace)
                 out.append(
@@ -104,14 +127,16 @@ def firm_warnings(session: Session, *, uscc: str, now: dt.datetime) -> dict:
                         "upcoming",
                         -r["late_filing"],
                         last_day,
-                        f"{month:%Y年%m月}增值税申报已逾期 {(today - due).days} 天",
-                        f"the {month:%Y-%m} VAT return is {(today - due).days} days overdue",
+                        f"{month:%Y年%m月}增值税申报已逾期 {(today - due).days} 天（期限 {due:%Y-%m-%d}{moved_zh}）",
+                        f"the {month:%Y-%m} VAT return is {(today - due).days} days overdue (due {due:%Y-%m-%d}"
+                        f"{moved_en})",
                         f"在 {last_day:%Y-%m-%d} 前补报可全额恢复分数（在3日内补正可全额恢复分数）",
                         f"file by {last_day:%Y-%m-%d} and the points are restored in full",
                         last_day,
+                        statutory=deadline.statutory if deadline.moved else None,
                     )
                 )
-                pending += r["late_filing"]
+                pending += r["late_filing"] * this_year
             else:
                 out.append(
                     _warning(
@@ -127,12 +152,10 @@ def firm_warnings(session: Session, *, uscc: str, now: dt.datetime) -> dict:
                         None,
                     )
                 )
-        if month.month == 12:
-            break
-        month = dt.date(month.year + (month.month == 12), month.month % 12 + 1, 1)
 
-    # the annual return of last year (financial statements), due 31 May
-    statement_due = dt.date(year, 5, 31)
+    # the annual return of last year (financial statements), due 31 May (moved off a rest day)
+    statement = deadlines.annual_return(year - 1)
+    statement_due = statement.due
     cit = sources.records(session, source=SOURCES["cit_annual"], uscc=uscc, as_of=now, limit=50)
     has_return = any(row["data"]["year"] == year - 1 for row in cit)
     if not has_return and not x["new_in_year"]:
@@ -149,6 +172,7 @@ def firm_warnings(session: Session, *, uscc: str, now: dt.datetime) -> dict:
                     "按期报送；逾期将按资料不完整起评（90分）并扣分",
                     "file on time; otherwise the year starts at 90 (incomplete data) and loses points",
                     statement_due,
+                    statutory=statement.statutory if statement.moved else None,
                 )
             )
             pending += r["start_complete"] - r["start_thin"]

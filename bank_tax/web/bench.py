@@ -24,9 +24,9 @@ def _province(tmp: Path):
     """(app, logins): the demo province, a champion, a score run and whitelists in ``tmp``."""
     import sqlalchemy as sa
 
-    from bank_tax import create_app, demo, migrate
+    from bank_tax import clock, create_app, demo, migrate
     from bank_tax.banks.models import Bank
-    from bank_tax.db import db, utcnow
+    from bank_tax.db import db
     from bank_tax.matching import service as matching
     from bank_tax.modelling import service
     from bank_tax.modelling.scoring import score_all
@@ -50,7 +50,7 @@ def _province(tmp: Path):
         reg = service.registry()
         reg.promote(reg.register(fitted.model, card))
         with db.scope() as s:
-            score_all(s, as_of=utcnow())
+            score_all(s, as_of=clock.now())
             for code in s.scalars(sa.select(Bank.code)):
                 matching.generate(s, bank_code=code, actor=None, trigger="bench")
     return app, logins

@@ -5,7 +5,6 @@ effect report with charts and downloads, the scheduler's jobs and the audit-chai
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import re
 
@@ -206,8 +205,7 @@ def _quarter(text: str | None) -> str:
     """The quarter asked for, or the last complete one."""
     if text and re.fullmatch(r"\d{4}Q[1-4]", text):
         return text
-    today = dt.date.today()
-    return effect_report.previous_quarter(f"{today.year}Q{(today.month - 1) // 3 + 1}")
+    return effect_report.last_complete_quarter()
 
 
 @bp.get("/report")

@@ -8,6 +8,7 @@ import json
 
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
 
+from bank_tax import clock
 from bank_tax.banks import service as banks
 from bank_tax.categories import CATEGORIES, CATEGORY_NAMES, PURPOSES, from_bits
 from bank_tax.consent import receipts
@@ -32,7 +33,7 @@ from bank_tax.web.forms import field_errors, load, submit
 from bank_tax.web.guard import FIRM, roles, start_session
 
 bp = Blueprint("portal", __name__)
-CHINA = dt.timezone(dt.timedelta(hours=8))
+CHINA = clock.SHANGHAI
 
 
 @bp.route("/register", methods=["GET", "POST"])
@@ -89,7 +90,7 @@ def consent_list(principal, errors=None, status=200):
             purposes=PURPOSES,
             errors=errors or {},
             form=request.form,
-            default_expiry=(dt.date.today() + dt.timedelta(days=364)).isoformat(),
+            default_expiry=(clock.today() + dt.timedelta(days=364)).isoformat(),
         ),
         status,
     )

@@ -6,10 +6,10 @@ import json
 import pytest
 import sqlalchemy as sa
 
+from bank_tax import clock
 from bank_tax.consent import receipts
 from bank_tax.consent import service as consents
 from bank_tax.consent.models import Consent
-from bank_tax.db import utcnow
 from tests import factories
 
 
@@ -26,7 +26,7 @@ def grant_body(bank, **kw):
         "bank_code": bank,
         "purpose": "underwriting",
         "categories": ["tax", "social_insurance"],
-        "expires_at": (utcnow() + dt.timedelta(days=180)).isoformat(),
+        "expires_at": (clock.now() + dt.timedelta(days=180)).isoformat(),
     }
     body.update(kw)
     return body
@@ -89,8 +89,8 @@ def test_the_recipient_bank_can_download_the_receipt_another_bank_cannot(client,
 @pytest.mark.parametrize(
     ("change", "field"),
     [
-        ({"expires_at": (utcnow() + dt.timedelta(days=400)).isoformat()}, "expires_at"),
-        ({"expires_at": (utcnow() - dt.timedelta(days=1)).isoformat()}, "expires_at"),
+        ({"expires_at": (clock.now() + dt.timedelta(days=400)).isoformat()}, "expires_at"),
+        ({"expires_at": (clock.now() - dt.timedelta(days=1)).isoformat()}, "expires_at"),
         ({"expires_at": None}, "expires_at"),
         ({"expires_at": "2027-01-01T00:00:00"}, "expires_at"),  # naive time: which zone?
         ({"categories": []}, "categories"),
@@ -152,7 +152,7 @@ def test_expiry_is_enforced_at_read_time_and_marked_by_the_job(client, session, 
     session.execute(
         sa.update(Consent)
         .where(Consent.id == c.id)
-        .values(expires_at=utcnow() - dt.timedelta(seconds=1), starts_at=utcnow() - dt.timedelta(days=1))
+        .values(expires_at=clock.now() - dt.timedelta(seconds=1), starts_at=clock.now() - dt.timedelta(days=1))
     )
     session.flush()
     assert client.get(url, headers=officer).status_code == 403  # before any job has run
@@ -167,7 +167,7 @@ def test_expire_cli(app, session, firm):
     session.execute(
         sa.update(Consent)
         .where(Consent.id == c.id)
-        .values(expires_at=utcnow() - dt.timedelta(seconds=1), starts_at=utcnow() - dt.timedelta(days=1))
+        .values(expires_at=clock.now() - dt.timedelta(seconds=1), starts_at=clock.now() - dt.timedelta(days=1))
     )
     session.flush()
     result = app.test_cli_runner().invoke(args=["consent", "expire"])

@@ -9,13 +9,14 @@ import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from bank_tax import clock
 from bank_tax.categories import CATEGORIES, from_bits
 from bank_tax.consent.mask import consent_mask
 from bank_tax.consent.models import Consent
-from bank_tax.db import db, utcnow
+from bank_tax.db import db
 from tests import factories
 
-NOW = utcnow().replace(microsecond=0)
+NOW = clock.now().replace(microsecond=0)
 PURPOSES = ["pre_screen", "underwriting", "post_loan_monitoring"]
 
 consent_st = st.fixed_dictionaries(
@@ -132,7 +133,7 @@ def test_no_read_that_starts_after_revocation_succeeds(committing_app):
     def reader():
         client = app.test_client()
         while not stop.is_set():
-            started = utcnow()
+            started = clock.now()
             code = client.get(
                 f"/api/v1/enterprises/{uscc}", headers={"Authorization": f"Bearer {officer_token}"}
             ).status_code
@@ -145,7 +146,7 @@ def test_no_read_that_starts_after_revocation_succeeds(committing_app):
     resp = app.test_client().post(
         f"/api/v1/enterprises/{uscc}/consents/{cid}/revoke", json={}, headers={"Authorization": f"Bearer {firm_token}"}
     )
-    revoked_at.append(utcnow())  # the response is sent after the commit
+    revoked_at.append(clock.now())  # the response is sent after the commit
     assert resp.status_code == 200
     threading.Event().wait(0.3)
     stop.set()

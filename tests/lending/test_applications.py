@@ -4,13 +4,14 @@ import threading
 
 import pytest
 
-from bank_tax.db import db, utcnow
+from bank_tax import clock
+from bank_tax.db import db
 from bank_tax.lending.service import TRANSITIONS
 from bank_tax.products.lpr import lpr_on
 from tests import factories
 from tests.lending.conftest import apply
 
-RATE = round(lpr_on(utcnow().date()) + 1.0, 2)
+RATE = round(lpr_on(clock.now().date()) + 1.0, 2)
 APPROVE = {"decision": "approved", "amount": 400000, "term_months": 12, "rate": RATE}
 DECLINE = {"decision": "declined", "reason_code": "tax_arrears", "reason": "存在欠税"}
 RETURN = {"decision": "returned", "reason_code": "incomplete_information", "reason": "缺少财务报表"}

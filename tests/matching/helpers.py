@@ -4,11 +4,17 @@ from __future__ import annotations
 
 import datetime as dt
 
-from bank_tax.db import utcnow
-from bank_tax.sources import ingest
+from bank_tax import clock
+from bank_tax.sources import deadlines, ingest
 from bank_tax.sources.specs import SOURCES
 from tests import factories
 from tests.sources.helpers import csv_bytes, vat
+
+
+def last_published_year(today: dt.date) -> int:
+    """The latest tax-credit year this helper publishes by ``today``: grades are evaluated on 15 April
+    and received the next day, so from 17 April last year's, before that the year before."""
+    return today.year - 1 if today >= dt.date(today.year, 4, 17) else today.year - 2
 
 
 def land(session, source: str, rows: list[dict]) -> None:
@@ -28,27 +34,30 @@ def firm(session, *, grade: str = "A", tax_paid: str = "3600.00", name: str | No
 
 
 def records(session, uscc: str, *, grade: str = "A", tax_paid: str = "3600.00", lists=()) -> None:
-    """The agencies' batches that make a firm of ``uscc`` qualify (see :func:`firm`)."""
-    today = utcnow().date()
+    """The agencies' batches that make a firm of ``uscc`` qualify (see :func:`firm`), as of the clock's
+    moment: the 14 latest monthly returns already filed by two days ago (on the 1st of a month last
+    month's cannot have been filed yet), each three days before its deadline or earlier."""
+    today = clock.today()
     rows = []
-    for k in range(1, 15):  # the 14 months before the current one
-        y, m = divmod(today.year * 12 + today.month - 1 - k, 12)
-        ny, nm = divmod(y * 12 + m + 1, 12)
-        due = dt.date(ny, nm + 1, 15)
+    month = clock.add_months(today, -1)
+    while len(rows) < 14:
+        due = deadlines.monthly_return(month.year, month.month).due
         filed = min(due - dt.timedelta(days=3), today - dt.timedelta(days=2))  # on time, and already known
-        rows.append(
-            vat(
-                uscc,
-                period=f"{y:04d}-{m + 1:02d}",
-                tax_payable=tax_paid,
-                tax_paid=tax_paid,
-                due_date=due.isoformat(),
-                filed_on=filed.isoformat(),
-                received_at=f"{(filed + dt.timedelta(days=1)).isoformat()}T00:00:00+00:00",
+        if filed >= clock.add_months(month, 1):  # a return is filed after its month ends
+            rows.append(
+                vat(
+                    uscc,
+                    period=f"{month:%Y-%m}",
+                    tax_payable=tax_paid,
+                    tax_paid=tax_paid,
+                    due_date=due.isoformat(),
+                    filed_on=filed.isoformat(),
+                    received_at=f"{(filed + dt.timedelta(days=1)).isoformat()}T00:00:00+00:00",
+                )
             )
-        )
+        month = clock.add_months(month, -1)
     land(session, "vat_declarations", rows)
-    year = today.year - 1 if today.month > 4 else today.year - 2  # the latest year published (April)
+    year = last_published_year(today)
     land(
         session,
         "credit_grades",

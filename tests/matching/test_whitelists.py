@@ -9,9 +9,9 @@ import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from bank_tax import clock
 from bank_tax.consent import service as consents
 from bank_tax.consent.models import Consent
-from bank_tax.db import utcnow
 from bank_tax.matching import service
 from bank_tax.matching.models import WhitelistEdition
 from bank_tax.security.models import AuditEvent
@@ -107,8 +107,8 @@ def test_diff_against_the_previous_edition(client, session, champion, world):
                 "tax_type": "vat",
                 "period": "2026-01",
                 "amount": "500.00",
-                "arisen_on": (utcnow().date() - dt.timedelta(days=20)).isoformat(),
-                "received_at": (utcnow() - dt.timedelta(days=19)).isoformat(),
+                "arisen_on": (clock.now().date() - dt.timedelta(days=20)).isoformat(),
+                "received_at": (clock.now() - dt.timedelta(days=19)).isoformat(),
             }
         ],
     )
@@ -174,12 +174,12 @@ def test_whitelists_hold_exactly_the_consenting_qualifying_firms(app, session, c
                 consents.revoke(session, uscc=f.uscc, consent_id=c.id, actor=firm_user, reason="")
             elif state == "expired":
                 c = pre_screen(session, f.uscc, bank.code)
-                c.starts_at, c.expires_at = utcnow() - dt.timedelta(days=10), utcnow() - dt.timedelta(seconds=1)
+                c.starts_at, c.expires_at = clock.now() - dt.timedelta(days=10), clock.now() - dt.timedelta(seconds=1)
         session.flush()
         with app.app_context():
             edition = service.generate(session, bank_code=bank.code, actor=None)
             listed = {e["uscc"] for e in service.entries(session, edition)[0]}
-        at = utcnow()
+        at = clock.now()
         expected = {f.uscc for f in firms if _in_force_slow(session, f.uscc, bank.code, at)}
         assert listed == expected  # every firm qualifies on its data, so consent alone decides
         assert session.get(WhitelistEdition, edition.id).n_firms == len(expected)

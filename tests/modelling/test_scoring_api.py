@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import sqlalchemy as sa
 
-from bank_tax.db import utcnow
+from bank_tax import clock
 from bank_tax.features.catalogue import CATALOGUE
 from bank_tax.modelling import scoring
 from bank_tax.modelling.models import FirmScore, ScoreRun
@@ -25,7 +25,7 @@ def firm(session):
     """A firm that filed late every other month and had social-insurance arrears (``late``: the late
     filings in the last 12 months known by today)."""
     e = factories.enterprise(session, established_on=dt.date(2015, 1, 1))
-    today = utcnow().date()
+    today = clock.now().date()
     rows, si_rows = [], []
     late = 0
     for k in range(2, 14):
@@ -122,7 +122,7 @@ def test_errors(client, session, app, firm):
 def test_batch_scoring_stores_every_firm(app, session, champion, firm):
     factories.enterprise(session)
     with app.app_context():
-        run = scoring.score_all(session, as_of=utcnow())
+        run = scoring.score_all(session, as_of=clock.now())
     n = session.scalar(sa.select(sa.func.count()).select_from(FirmScore).where(FirmScore.run_id == run.id))
     firms = session.scalar(sa.text("select count(*) from enterprise"))
     assert run.n_firms == n == firms and run.model_version == champion

@@ -6,7 +6,7 @@ import io
 import pytest
 from openpyxl import load_workbook
 
-from bank_tax.db import utcnow
+from bank_tax import clock
 from bank_tax.exports import safe_cell
 from bank_tax.lending import loans, service
 from bank_tax.reports import effect
@@ -16,7 +16,7 @@ from bank_tax.sources.specs import SOURCES
 from tests import factories
 from tests.sources.helpers import csv_bytes
 
-TODAY = utcnow().date()
+TODAY = clock.now().date()
 QUARTER = f"{TODAY.year}Q{(TODAY.month - 1) // 3 + 1}"
 Q_START, Q_END = effect.quarter_bounds(QUARTER)
 

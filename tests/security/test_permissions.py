@@ -10,6 +10,7 @@ import io
 import pytest
 import sqlalchemy as sa
 
+from bank_tax import clock
 from bank_tax.lending import service as applications
 from bank_tax.matching import service as whitelists
 from bank_tax.security import service
@@ -411,7 +412,7 @@ def _request(client, session, world, builder, method, rule, role):
                     "bank_code": world["bank"].code,
                     "purpose": "underwriting",
                     "categories": ["tax"],
-                    "expires_at": (dt.datetime.now(dt.UTC) + dt.timedelta(days=30)).isoformat(),
+                    "expires_at": (clock.now() + dt.timedelta(days=30)).isoformat(),
                 },
             )
     raise AssertionError(builder)

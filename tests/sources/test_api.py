@@ -32,18 +32,20 @@ def upload(client, headers, source, data, name="batch.csv"):
 
 
 def recent_vat(uscc, months_ago=1, **kw):
+    """A return for the month ``months_ago`` before two days ago's, filed on the 1st after it and received
+    the next morning: already known at the clock's moment, even on the 1st of a month."""
     import datetime as dt
 
-    today = dt.date.today()
-    m = today.year * 12 + today.month - 1 - months_ago
-    y, mo = m // 12, m % 12 + 1
-    ny, nmo = (m + 1) // 12, (m + 1) % 12 + 1
+    from bank_tax import clock
+
+    period = clock.add_months(clock.today() - dt.timedelta(days=2), -months_ago)
+    filed = clock.add_months(period, 1)
     return vat(
         uscc,
-        period=f"{y}-{mo:02d}",
-        due_date=f"{ny}-{nmo:02d}-15",
-        filed_on=f"{ny}-{nmo:02d}-01",
-        received_at=f"{ny}-{nmo:02d}-02T02:00:00+00:00",
+        period=f"{period:%Y-%m}",
+        due_date=f"{filed:%Y-%m}-15",
+        filed_on=filed.isoformat(),
+        received_at=f"{filed + dt.timedelta(days=1)}T02:00:00+00:00",
         **kw,
     )
 

@@ -3,13 +3,11 @@ published for at least 95% of firms (the confusion matrix is printed; ``pytest -
 
 from __future__ import annotations
 
-import datetime as dt
-
 import numpy as np
 import pytest
 import sqlalchemy as sa
 
-from bank_tax import create_app, demo, migrate
+from bank_tax import clock, create_app, demo, migrate
 from bank_tax.config import TestConfig
 from bank_tax.db import db
 from bank_tax.sources.models import CreditGrade
@@ -22,16 +20,17 @@ LETTERS = "ABMCD"
 
 @pytest.fixture(scope="module")
 def province(tmp_path_factory):
-    """A 400-firm province (36 months) loaded through ingestion into its own SQLite database."""
+    """A 400-firm province (36 months to October 2026, so 2024 and 2025 lie whole in its window) loaded
+    through ingestion into its own SQLite database: the same province whatever the day."""
     tmp = tmp_path_factory.mktemp("agreement")
-    params = SynthParams.make(firms=400, months=36, seed=5)
+    params = SynthParams.make(firms=400, months=36, seed=5, end_period="2026-10")
     write_province(generate(params), tmp / "files")
     url = f"sqlite:///{tmp / 'province.sqlite'}"
     migrate.upgrade(url)
     app = create_app(TestConfig, instance_path=str(tmp / "instance"), DATABASE_URL=url)
     with app.app_context(), db.scope() as s:
         demo.load_records(s, tmp / "files")
-    yield app, dt.datetime.combine(params.as_of, dt.time(), dt.UTC)
+    yield app, clock.day_start(params.as_of)
     db.engine_of(app).dispose()
 
 

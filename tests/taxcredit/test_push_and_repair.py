@@ -9,6 +9,7 @@ import datetime as dt
 import pytest
 import sqlalchemy as sa
 
+from bank_tax import clock
 from bank_tax.errors import Conflict, Forbidden
 from bank_tax.matching import service as matching
 from bank_tax.security import service as security
@@ -17,7 +18,7 @@ from bank_tax.taxcredit import inbox, push, repair
 from bank_tax.taxcredit.models import Notification
 from tests import factories
 from tests.factories import _staff
-from tests.matching.helpers import firm, land
+from tests.matching.helpers import firm, land, last_published_year
 
 
 def _notified(session, uscc) -> list[str]:
@@ -36,15 +37,14 @@ def _grade(session, uscc, grade, version_year):
                 "score": "85",
                 "rule_set": "2025",
                 "evaluated_on": f"{version_year + 1}-04-15",
-                "received_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+                "received_at": clock.now().isoformat(timespec="seconds"),
             }
         ],
     )
 
 
 def _last_published_year() -> int:
-    today = dt.date.today()
-    return today.year - 1 if today.month > 4 else today.year - 2
+    return last_published_year(clock.today())
 
 
 @pytest.fixture
@@ -117,7 +117,7 @@ def test_a_repair_removes_the_list_entry_and_the_firm_matches_again(app, session
             )
         repair.decide(session, principal=operator, repair_id=r.id, decision="approved", reply="材料齐全，准予修复")
         session.flush()
-        assert r.status == "approved" and r.removed_on == dt.datetime.now(dt.UTC).date()
+        assert r.status == "approved" and r.removed_on == clock.today()
         assert eligible() == 1  # the entry has its removal date: matching follows at once
         with pytest.raises(Conflict):
             repair.decide(session, principal=operator, repair_id=r.id, decision="rejected", reply="重复")
@@ -182,19 +182,26 @@ def test_the_api_for_repairs_and_the_inbox(client, session, champion, bank):
 
 
 def test_firms_graded_a_last_year_that_slip_this_year_are_at_risk(session):
+    """At any moment: the latest published grades (last year's from April on, else the year before's)
+    against the year after them (this year's running score, or from January to April last year's, about
+    to be published), over the returns already due."""
     from tests.taxcredit import helpers
 
-    now = dt.datetime.now(dt.UTC)
-    if now.month < 3:
-        pytest.skip("the running year has too few months yet")
+    now, today = clock.now(), clock.today()
+    published = last_published_year(today)
+    year = published + 1
     slipping, steady = helpers.firm(session), helpers.firm(session)
     for f in (slipping, steady):
-        _grade(session, f.uscc, "A", now.year - 1)
-        helpers.annual_return(session, f.uscc, now.year - 1)
-    helpers.vat_year(session, slipping.uscc, now.year, months=range(1, 3), late={1: 20, 2: 20})  # −10
-    helpers.arrear(session, slipping.uscc, now.year, 1)  # −5
-    helpers.vat_year(session, steady.uscc, now.year, months=range(1, 3))
+        _grade(session, f.uscc, "A", published)
+        helpers.annual_return(session, f.uscc, year - 1)
+    due = [m for m in range(1, 13) if helpers.due_of(year, m) + dt.timedelta(days=3) < today]
+    helpers.vat_year(session, steady.uscc, year, months=due)
+    helpers.vat_year(session, slipping.uscc, year, months=due, late={m: 20 for m in due[:2]})  # −10 if due
+    helpers.arrear(session, slipping.uscc, year, 1)  # −5
     rows = push.at_risk(session, now=now)
     at = {r["uscc"]: r for r in rows}
-    assert slipping.uscc in at and steady.uscc not in at
+    assert len(due) >= 2  # from 17 April this year's January and February returns are due; before, all of last year's
+    assert steady.uscc not in at and slipping.uscc in at
     assert at[slipping.uscc]["last_grade"] == "A" and at[slipping.uscc]["running_grade"] != "A"
+    # two returns 20 days late (−5 each), a new arrear (−5) still open (−6 more, as at the year end)
+    assert at[slipping.uscc]["deductions"] == {"late_filing": 10.0, "arrear_new": 5.0, "arrear_open_at_year_end": 6.0}

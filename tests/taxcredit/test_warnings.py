@@ -5,11 +5,15 @@ from __future__ import annotations
 
 import datetime as dt
 
+from bank_tax import clock
 from bank_tax.taxcredit import service
 from tests import factories
 from tests.taxcredit.helpers import annual_return, arrear, firm, si_arrears, vat_year
 
-NOW = dt.datetime(2026, 5, 13, 9, 0, tzinfo=dt.UTC)
+# 2026's calendar (国办发明电〔2025〕号 notice of 4 November 2025): Labour Day 1–5 May with 9 May worked,
+# so April's returns are due on 20 May, not 15 (5 rest days in the filing period, art. 109); 31 May is a
+# Sunday, so the 2025 annual return is due on Monday 1 June.
+NOW = dt.datetime(2026, 5, 18, 9, 0, tzinfo=clock.SHANGHAI)
 
 
 def _staff():
@@ -39,11 +43,13 @@ def test_late_filings_an_upcoming_return_and_statement_and_what_repair_would_ope
         "a credit repair restores 60%",  # January's and February's: 31–90 days ago
         "a credit repair restores 80%",  # March's: within 30 days
     }
-    (due,) = by_code["filing_due"]  # April's return, due on 15 May
-    assert due["status"] == "upcoming" and due["deadline"] == dt.date(2026, 5, 15) and due["severity"] == "high"
-    assert due["repair"]["deadline"] == dt.date(2026, 5, 18)
-    (statement,) = by_code["statement_due"]  # the 2025 annual return, due 31 May
-    assert statement["deadline"] == dt.date(2026, 5, 31) and statement["points"] == -10.0
+    (due,) = by_code["filing_due"]  # April's return, due on 20 May (moved from the 15th for Labour Day)
+    assert due["status"] == "upcoming" and due["deadline"] == dt.date(2026, 5, 20) and due["severity"] == "high"
+    assert due["statutory_deadline"] == dt.date(2026, 5, 15) and "2026-05-20" in due["zh"] and "顺延" in due["zh"]
+    assert due["repair"]["deadline"] == dt.date(2026, 5, 23)
+    (statement,) = by_code["statement_due"]  # the 2025 annual return: 31 May is a Sunday, so 1 June
+    assert statement["deadline"] == dt.date(2026, 6, 1) and statement["points"] == -10.0
+    assert statement["statutory_deadline"] == dt.date(2026, 5, 31)
     # doing nothing: 79 − 5 (April late) − 10 (no statement: starts at 90) = 64 → C; repairing: 79 + 10 → B
     assert body["projected_grade"] == "C" and body["projected_grade_if_repaired"] == "B"
     newly = body["what_if"]["newly_eligible"]
@@ -59,12 +65,12 @@ def test_an_open_arrear_warns_until_the_year_end_and_a_return_within_grace_is_st
     arrear(session, f.uscc, 2026, 2)
     with app.app_context():
         body = service.credit_warnings(
-            session, principal=_staff(), uscc=f.uscc, now=dt.datetime(2026, 5, 17, tzinfo=dt.UTC)
+            session, principal=_staff(), uscc=f.uscc, now=dt.datetime(2026, 5, 22, 10, tzinfo=clock.SHANGHAI)
         )
     (a,) = [w for w in body["warnings"] if w["code"] == "arrear"]
     assert a["points"] == -5.0 and a["repair"]["deadline"] == dt.date(2026, 12, 31) and "6" in a["repair"]["zh"]
-    (overdue,) = [w for w in body["warnings"] if w["code"] == "filing_overdue"]  # April's, 2 days late
-    assert overdue["deadline"] == dt.date(2026, 5, 18) and "在3日内补正可全额恢复分数" in overdue["repair"]["zh"]
+    (overdue,) = [w for w in body["warnings"] if w["code"] == "filing_overdue"]  # April's: due 20 May, 2 days late
+    assert overdue["deadline"] == dt.date(2026, 5, 23) and "在3日内补正可全额恢复分数" in overdue["repair"]["zh"]
     assert body["what_if"] is None  # no champion model here: nothing can be priced, the warnings still come
 
 
