@@ -29,7 +29,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from zoneinfo import ZoneInfo
 
+import numpy as np
+
 SHANGHAI = ZoneInfo("Asia/Shanghai")  # China Standard Time, UTC+8 all year (no daylight saving)
+CHINA_OFFSET = np.timedelta64(8, "h")
 OFFSET_ENV = "BANK_TAX_CLOCK_OFFSET"
 
 _offset: dt.timedelta | None = None  # None: not yet read from the environment
@@ -59,6 +62,12 @@ def business_date(moment: dt.datetime) -> dt.date:
     if moment.tzinfo is None:
         raise ValueError("naive datetime: a business date needs an aware moment")
     return moment.astimezone(SHANGHAI).date()
+
+
+def business_dates(moments: np.ndarray) -> np.ndarray:
+    """:func:`business_date` over an array of UTC timestamps (numpy datetime64, as columns hold them):
+    China keeps UTC+8 all year, so the shift is exact. NaT stays NaT."""
+    return (np.asarray(moments).astype("datetime64[us]") + CHINA_OFFSET).astype("datetime64[D]")
 
 
 def today() -> dt.date:

@@ -10,6 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from bank_tax import clock, workdays
@@ -121,6 +122,8 @@ def test_business_dates_are_chinas():
         clock.business_date(dt.datetime(2027, 1, 1))  # naive: refused, not guessed
     assert clock.parse_moment("2027-01-01") == dt.datetime(2026, 12, 31, 16, 0, tzinfo=dt.UTC)  # China's midnight
     assert clock.parse_moment("2026-12-31T20:00:00Z") == dt.datetime(2026, 12, 31, 20, 0, tzinfo=dt.UTC)
+    stamps = np.array(["2026-12-31T15:59:59", "2026-12-31T16:00:00", "NaT"], dtype="datetime64[us]")
+    assert clock.business_dates(stamps).tolist() == [dt.date(2026, 12, 31), dt.date(2027, 1, 1), None]
 
 
 def test_the_clock_moves_ticks_on_and_comes_back():

@@ -35,6 +35,7 @@ TRANSITIONS: dict[tuple[str, str], str] = {
     ("in_review", "decline"): "declined",
     ("in_review", "return"): "returned",
     ("returned", "resubmit"): "submitted",
+    ("returned", "withdraw"): "withdrawn",  # a firm asked for more may give up instead
     ("declined", "request_review"): "in_review",
 }
 

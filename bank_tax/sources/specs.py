@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from bank_tax import clock
 from bank_tax.sources import deadlines, models
 from bank_tax.sources.fields import Field
 
@@ -99,7 +100,7 @@ def _unit_matches(c):
 
 def _received_not_before(field: str):
     def rule(c):
-        day = c["received_at"].astype("datetime64[D]")
+        day = clock.business_dates(c["received_at"])  # the day it reached us, in China
         return (
             ~np.isnat(c[field]) & ~np.isnat(day) & (day < c[field]),
             "received_at",

@@ -9,19 +9,33 @@ import sqlalchemy as sa
 
 from bank_tax.enterprises.models import Enterprise
 from bank_tax.features.catalogue import NAMES
-from bank_tax.sources.service import current_versions, open_disputes
+from bank_tax.sources.models import Dispute
 from bank_tax.sources.specs import SOURCES
 
 POINTS = {"A": 4.0, "B": 3.0, "M": 2.0, "C": 1.0, "D": 0.0}
 
 
 def _frame(session, source, as_of, columns) -> pd.DataFrame:
+    """The records of ``source`` as known at ``as_of``, written from the definitions rather than taken
+    from the production queries: of every record (natural key) the highest version received by then,
+    less the records under a dispute opened by then and not resolved by then."""
     src = SOURCES[source]
-    q = current_versions(src, as_of=as_of).subquery()
-    rows = session.execute(
-        sa.select(*[q.c[c] for c in columns]).where(q.c.id.not_in(open_disputes(src, as_of=as_of)))
-    ).all()
-    return pd.DataFrame(rows, columns=columns)
+    t = src.table.__table__
+    raw = pd.DataFrame(session.execute(sa.select(t)).mappings().all(), columns=[c.name for c in t.columns])
+    raw = raw[pd.to_datetime(raw.received_at, utc=True) <= pd.Timestamp(as_of)]
+    current = raw.sort_values("version").groupby(list(src.key), sort=False).tail(1)
+    d = pd.DataFrame(
+        session.execute(sa.select(Dispute.source, Dispute.record_id, Dispute.opened_at, Dispute.resolved_at)).all(),
+        columns=["source", "record_id", "opened_at", "resolved_at"],
+    )
+    opened, resolved = pd.to_datetime(d.opened_at, utc=True), pd.to_datetime(d.resolved_at, utc=True)
+    under = d[(d.source == source) & (opened <= as_of) & (resolved.isna() | (resolved > as_of))].record_id
+    return current[~current.id.isin(under)][columns].reset_index(drop=True)
+
+
+def business_day(as_of) -> pd.Timestamp:
+    """The date in China at ``as_of`` (UTC+8 all year), as a timestamp at midnight."""
+    return pd.Timestamp(as_of).tz_convert("Asia/Shanghai").tz_localize(None).normalize()
 
 
 def _month_index(dates: pd.Series, last: pd.Period) -> pd.Series:
@@ -32,8 +46,8 @@ def _month_index(dates: pd.Series, last: pd.Period) -> pd.Series:
 
 def compute(session, usccs, as_of) -> pd.DataFrame:
     firms = pd.Index(sorted(set(usccs)), name="uscc")
-    last = pd.Period(as_of.date(), freq="M") - 1
-    day = pd.Timestamp(as_of.date())
+    day = business_day(as_of)
+    last = pd.Period(day, freq="M") - 1
     out = pd.DataFrame(index=firms, columns=list(NAMES), dtype=float)
 
     reg = pd.DataFrame(
@@ -83,7 +97,7 @@ def compute(session, usccs, as_of) -> pd.DataFrame:
 
     arr = _frame(session, "tax_arrears", as_of, ["uscc", "amount", "arisen_on", "cleared_on"])
     arr["arisen_on"], arr["cleared_on"] = pd.to_datetime(arr.arisen_on), pd.to_datetime(arr.cleared_on)
-    since24 = (pd.Period(as_of.date(), freq="M") - 24).to_timestamp()
+    since24 = (pd.Period(day, freq="M") - 24).to_timestamp()
     for u in firms:
         a = arr[arr.uscc == u]
         is_open = (a.arisen_on <= day) & (a.cleared_on.isna() | (a.cleared_on > day))
@@ -159,7 +173,7 @@ def compute(session, usccs, as_of) -> pd.DataFrame:
         )
         bad = p[p.list_type.isin(["serious_dishonesty", "key_watch"]) & (p.listed_on <= day)]
         if len(bad):
-            months = pd.Period(as_of.date(), freq="M").ordinal - pd.Period(bad.listed_on.max(), freq="M").ordinal
+            months = pd.Period(day, freq="M").ordinal - pd.Period(bad.listed_on.max(), freq="M").ordinal
             out.loc[u, "months_since_listing"] = float(min(months, 60))
         else:
             out.loc[u, "months_since_listing"] = 60.0

@@ -35,27 +35,27 @@ def firm(session, *, grade: str = "A", tax_paid: str = "3600.00", name: str | No
 
 def records(session, uscc: str, *, grade: str = "A", tax_paid: str = "3600.00", lists=()) -> None:
     """The agencies' batches that make a firm of ``uscc`` qualify (see :func:`firm`), as of the clock's
-    moment: the 14 latest monthly returns already filed by two days ago (on the 1st of a month last
-    month's cannot have been filed yet), each three days before its deadline or earlier."""
-    today = clock.today()
+    moment: the monthly returns of the 14 months before this one, each filed three days before its
+    deadline or two days ago, whichever is earlier; last month's, on the 1st or 2nd of a month, the first
+    day it may be filed (the 1st) and received by now."""
+    today, now = clock.today(), clock.now()
     rows = []
-    month = clock.add_months(today, -1)
-    while len(rows) < 14:
+    for k in range(1, 15):
+        month = clock.add_months(today, -k)
         due = deadlines.monthly_return(month.year, month.month).due
-        filed = min(due - dt.timedelta(days=3), today - dt.timedelta(days=2))  # on time, and already known
-        if filed >= clock.add_months(month, 1):  # a return is filed after its month ends
-            rows.append(
-                vat(
-                    uscc,
-                    period=f"{month:%Y-%m}",
-                    tax_payable=tax_paid,
-                    tax_paid=tax_paid,
-                    due_date=due.isoformat(),
-                    filed_on=filed.isoformat(),
-                    received_at=f"{(filed + dt.timedelta(days=1)).isoformat()}T00:00:00+00:00",
-                )
+        filed = max(min(due - dt.timedelta(days=3), today - dt.timedelta(days=2)), clock.add_months(month, 1))
+        received = min(clock.day_start(filed + dt.timedelta(days=1)), now - dt.timedelta(minutes=1))
+        rows.append(
+            vat(
+                uscc,
+                period=f"{month:%Y-%m}",
+                tax_payable=tax_paid,
+                tax_paid=tax_paid,
+                due_date=due.isoformat(),
+                filed_on=filed.isoformat(),
+                received_at=received.isoformat(),
             )
-        month = clock.add_months(month, -1)
+        )
     land(session, "vat_declarations", rows)
     year = last_published_year(today)
     land(

@@ -12,9 +12,10 @@ from bank_tax.features.catalogue import CATALOGUE
 from bank_tax.modelling import scoring
 from bank_tax.modelling.models import FirmScore, ScoreRun
 from bank_tax.security.models import AuditEvent
-from bank_tax.sources import ingest
+from bank_tax.sources import deadlines, ingest
 from bank_tax.sources.specs import SOURCES
 from tests import factories
+from tests.features import reference
 from tests.sources.helpers import csv_bytes, si, vat
 
 CATEGORY = {f.name: f.category for f in CATALOGUE}
@@ -25,14 +26,13 @@ def firm(session):
     """A firm that filed late every other month and had social-insurance arrears (``late``: the late
     filings in the last 12 months known by today)."""
     e = factories.enterprise(session, established_on=dt.date(2015, 1, 1))
-    today = clock.now().date()
+    today = clock.today()
     rows, si_rows = [], []
     late = 0
     for k in range(2, 14):
-        y, m = divmod(today.year * 12 + today.month - 1 - k, 12)
-        period = f"{y:04d}-{m + 1:02d}"
-        ny, nm = divmod(y * 12 + m + 1, 12)
-        due = dt.date(ny, nm + 1, 15)
+        month = clock.add_months(today, -k)
+        period = f"{month:%Y-%m}"
+        due = deadlines.monthly_return(month.year, month.month).due
         filed = due + dt.timedelta(days=9 if k % 2 else 0)
         late += k % 2 and k <= 12
         rows.append(
@@ -67,7 +67,7 @@ def _get(client, session, uscc, user, **query):
     return client.get(f"/api/v1/enterprises/{uscc}/score", headers=headers, query_string=query)
 
 
-def test_the_firm_sees_its_score_with_reasons_in_both_languages(app, client, session, champion, firm):
+def test_the_firm_sees_its_score_with_reasons_in_both_languages(app, client, session, champion, fitted, firm):
     me = factories.user(session, "enterprise", uscc=firm.uscc)
     resp = _get(client, session, firm.uscc, me)
     assert resp.status_code == 200, resp.get_json()
@@ -81,16 +81,11 @@ def test_the_firm_sees_its_score_with_reasons_in_both_languages(app, client, ses
     assert late["zh"] == f"近12个月逾期申报次数：{firm.late} 次"
     assert late["en"] == f"late filings, last 12 months: {firm.late}"
     assert all(r["pd_reduction"] > 0 for r in body["reasons"])
-    # the score is what the model gives the firm's features now
-    with app.app_context():
-        ours = scoring.score_firm(session, principal=_firm_principal(firm), uscc=firm.uscc)
-    assert ours["pd"] == pytest.approx(body["pd"])
-
-
-def _firm_principal(firm):
-    from bank_tax.security.roles import Principal, Role
-
-    return Principal(0, "firm", Role.ENTERPRISE, uscc=firm.uscc)
+    # the score is what the champion gives the firm's features, computed independently (pandas reference)
+    features = reference.compute(session, [firm.uscc], clock.now())
+    assert features.loc[firm.uscc, "late_filings_12m"] == firm.late
+    X = features[list(fitted.model.names)].to_numpy(dtype=float)
+    assert body["pd"] == pytest.approx(float(fitted.model.pd(X)[0]), rel=1e-6)
 
 
 def test_a_bank_scores_only_with_the_categories_it_was_given(client, session, champion, firm):

@@ -16,9 +16,10 @@ from bank_tax.sources.specs import SOURCES
 from tests import factories
 from tests.sources.helpers import csv_bytes
 
-TODAY = clock.now().date()
-QUARTER = f"{TODAY.year}Q{(TODAY.month - 1) // 3 + 1}"
-Q_START, Q_END = effect.quarter_bounds(QUARTER)
+TODAY = clock.today()
+QUARTER = f"{TODAY.year}Q{(TODAY.month - 1) // 3 + 1}"  # by hand, not with the code under test
+PREVIOUS = f"{TODAY.year - 1}Q4" if TODAY.month <= 3 else f"{TODAY.year}Q{(TODAY.month - 1) // 3}"
+Q_START = dt.date(TODAY.year, (TODAY.month - 1) // 3 * 3 + 1, 1)
 
 
 @pytest.fixture
@@ -134,9 +135,17 @@ def test_breakdowns_by_hand(session, case):
 
 
 def test_quarter_on_quarter_change(session, case):
+    """By hand: the previous quarter had one new loan (L2, ¥100,000 at 5%), no applications, and L2
+    outstanding and performing at its end; this quarter has L1 and L3 new, L3 closed, L2 90+ days late."""
     report = effect.compute(session, QUARTER)
-    prev = effect.compute(session, report["previous_quarter"], with_previous=False)["totals"]
-    assert report["change"]["loans"] == 2 - prev["loans"]
+    assert report["previous_quarter"] == PREVIOUS
+    change = report["change"]
+    assert (change["applications"], change["approved"], change["declined"]) == (3, 1, 1)
+    assert change["approval_rate"] is None  # nothing was decided in the previous quarter
+    assert (change["loans"], change["amount"]) == (1, 1_000_000)
+    assert change["average_rate"] == round(round((900_000 * 4.0 + 200_000 * 3.5) / 1_100_000, 4) - 5.0, 4)
+    assert (change["outstanding_loans"], change["outstanding_amount"]) == (1, 900_000)
+    assert (change["npl_loans"], change["npl_amount"], change["npl_ratio"]) == (1, 100_000, 0.1)
 
 
 def test_api_formats_and_editions(client, session, case):

@@ -106,6 +106,16 @@ def test_ingestion_stores_the_moved_deadline_for_a_blank_or_unmoved_one(session,
     }
 
 
+def test_a_return_filed_after_midnight_in_china_and_received_at_once_is_accepted(session, firm):
+    """Filed on 1 December and received at 00:30 that day in Hangzhou (16:30 UTC on 30 November): the
+    day it was received is China's, so it is not 'received before it was filed'."""
+    row = vat(firm, period="2026-11", filed_on="2026-12-01", received_at="2026-11-30T16:30:00+00:00")
+    assert _land(session, [row])["rejected"] == 0
+    early = vat(firm, period="2026-10", filed_on="2026-12-01", received_at="2026-11-30T15:30:00+00:00")
+    report = _land(session, [early])  # 23:30 on 30 November in Hangzhou: before the filing
+    assert [(r["field"], r["line"]) for r in report["rejections"]] == [("received_at", 2)]
+
+
 def test_a_return_filed_on_the_moved_deadline_is_on_time_in_features_and_pre_evaluation(session, firm):
     on_time, two_late, four_late = firm, factories.enterprise(session).uscc, factories.enterprise(session).uscc
     _land(
