@@ -1,4 +1,5 @@
-# bank-tax: `make run` serves the demo, `make test` runs the whole suite (SQLite, then PostgreSQL).
+# bank-tax: `make run` serves the demo, `make test` runs the whole suite (SQLite, the dated tests at several
+# moments, then PostgreSQL).
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
@@ -6,7 +7,7 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 FLASK := $(BIN)/flask --app app
 
-.PHONY: soak browser run model test test-sqlite test-postgres bench lint migrate demo clean venv dev
+.PHONY: soak browser run model test test-sqlite test-moments test-postgres bench lint migrate demo clean venv dev
 
 venv: $(VENV)/.installed
 dev: $(VENV)/.installed-dev
@@ -42,11 +43,16 @@ run: model
 test: dev browser
 	$(BIN)/ruff check .
 	$(MAKE) --no-print-directory test-sqlite
+	$(MAKE) --no-print-directory test-moments
 	$(MAKE) --no-print-directory test-postgres
 
 test-sqlite: dev
 	@echo "== test suite on SQLite"
 	$(BIN)/pytest
+
+test-moments: dev
+	@echo "== the date-dependent tests at every moment of tests/moments.py (SQLite)"
+	BIN=$(BIN) tests/at-moments.sh
 
 test-postgres: dev
 	@echo "== test suite on PostgreSQL (throwaway cluster on loopback)"

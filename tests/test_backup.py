@@ -14,6 +14,8 @@ from tests import factories
 from tests.conftest import fresh_database
 from tests.matching.helpers import firm
 
+pytestmark = pytest.mark.dated  # make test-moments runs it at every moment of tests/moments.py
+
 
 def test_a_restored_backup_has_every_row_and_a_whole_audit_chain(committing_app, tmp_path):
     url = committing_app.config["DATABASE_URL"]

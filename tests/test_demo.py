@@ -2,6 +2,7 @@
 
 import re
 
+import pytest
 import sqlalchemy as sa
 
 from bank_tax import clock
@@ -13,6 +14,8 @@ from bank_tax.lending.models import Application, Loan, LoanEvent
 from bank_tax.products.models import Product
 from bank_tax.sources.models import IngestBatch, VatDeclaration
 from bank_tax.sources.specs import SOURCES
+
+pytestmark = pytest.mark.dated  # make test-moments runs it at every moment of tests/moments.py
 
 
 def test_demo_load_then_login(app, session, client):

@@ -21,6 +21,8 @@ from bank_tax.scheduler import JOBS, JobSpec, build, run_job, status, sync_banks
 from bank_tax.scheduler.models import JobRun
 from tests import factories
 
+pytestmark = pytest.mark.dated  # make test-moments runs it at every moment of tests/moments.py
+
 
 def test_every_job_resolves_and_is_scheduled(app):
     ids = {job.id for job in build(app).get_jobs()}

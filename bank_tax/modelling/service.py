@@ -68,16 +68,25 @@ def train_from_database(
 
 
 def train_on_synthetic(
-    *, firms: int, months: int, seed: int, application_rate: float = BOOTSTRAP_APPLICATION_RATE, progress: bool = False
+    *,
+    firms: int,
+    months: int,
+    seed: int,
+    application_rate: float = BOOTSTRAP_APPLICATION_RATE,
+    end_period: str | None = None,
+    progress: bool = False,
 ) -> tuple[train.Fitted, dict]:
     """Train on a freshly generated synthetic province loaded into a throwaway SQLite database through
-    the same ingestion and lending paths as real data (how a new installation gets its first champion)."""
+    the same ingestion and lending paths as real data (how a new installation gets its first champion).
+    ``end_period`` ('YYYY-MM'): the province's last month (default: the last one whose data is in by now)."""
     from bank_tax import create_app, demo, migrate
     from bank_tax.db import db
     from bank_tax.synth.province import SynthParams, generate
     from bank_tax.synth.writers import write_province
 
-    params = SynthParams.make(firms=firms, months=months, seed=seed, application_rate=application_rate)
+    params = SynthParams.make(
+        firms=firms, months=months, seed=seed, application_rate=application_rate, end_period=end_period
+    )
     with tempfile.TemporaryDirectory(prefix="bank-tax-train-") as tmp:
         out = Path(tmp) / "province"
         write_province(generate(params, progress=progress), out, progress=progress)

@@ -12,6 +12,8 @@ from bank_tax.consent import service as consents
 from bank_tax.consent.models import Consent
 from tests import factories
 
+pytestmark = pytest.mark.dated  # make test-moments runs it at every moment of tests/moments.py
+
 
 @pytest.fixture
 def firm(session):

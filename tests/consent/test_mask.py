@@ -16,6 +16,8 @@ from bank_tax.consent.models import Consent
 from bank_tax.db import db
 from tests import factories
 
+pytestmark = pytest.mark.dated  # make test-moments runs it at every moment of tests/moments.py
+
 NOW = clock.now().replace(microsecond=0)
 PURPOSES = ["pre_screen", "underwriting", "post_loan_monitoring"]
 

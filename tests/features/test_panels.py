@@ -3,7 +3,9 @@
 import datetime as dt
 
 import numpy as np
+import pytest
 
+from bank_tax import clock
 from bank_tax.features.panels import month_range, monthly
 from bank_tax.security.roles import Principal, Role
 from bank_tax.sources import ingest
@@ -11,6 +13,8 @@ from bank_tax.sources import service as sources
 from bank_tax.sources.specs import SOURCES
 from tests import factories
 from tests.sources.helpers import csv_bytes, vat
+
+pytestmark = pytest.mark.dated  # make test-moments runs it at every moment of tests/moments.py
 
 VAT = SOURCES["vat_declarations"]
 
@@ -83,12 +87,25 @@ def test_no_value_leaks_from_after_the_as_of_moment(session):
 
 def test_records_under_dispute_are_left_out_while_open(session):
     firm = factories.enterprise(session).uscc
-    land(session, [vat(firm)], "v.csv")
+    land(session, [vat(firm)], "v.csv")  # March 2025
     [record] = sources.records(session, source=VAT, uscc=firm)
     user = Principal(0, "firm", Role.ENTERPRISE, uscc=firm)
     dispute = sources.open_dispute(session, uscc=firm, source=VAT, record_id=record["id"], reason="wrong", actor=user)
-    now = dispute.opened_at + dt.timedelta(seconds=1)
-    p = monthly(session, source=VAT, columns=["taxable_sales"], usccs=[firm], as_of=at("2025-06-01T00:00:00"), months=3)
-    assert not np.isnan(p["taxable_sales"]).all()  # before the dispute was opened, the record counted
-    p_now = monthly(session, source=VAT, columns=["taxable_sales"], usccs=[firm], as_of=now, months=24)
-    assert np.isnan(p_now["taxable_sales"]).all()
+    opened = dispute.opened_at
+
+    def march_2025(as_of):
+        """The record's month in a panel long enough to hold it, whatever the clock says."""
+        months = int((np.datetime64(clock.business_date(as_of), "M") - np.datetime64("2025-03", "M")).astype(int))
+        p = monthly(session, source=VAT, columns=["taxable_sales"], usccs=[firm], as_of=as_of, months=months)
+        march = p.months.astype(str).tolist().index("2025-03")  # the month is in the panel: not vacuous
+        return p["taxable_sales"][0, march]
+
+    assert march_2025(at("2025-06-01T00:00:00")) == 12_000_000  # before the dispute was opened, it counted
+    assert np.isnan(march_2025(opened)) and np.isnan(march_2025(clock.now()))  # under dispute: left out
+    staff = Principal(0, "ops", Role.OPERATOR)
+    sources.resolve_dispute(
+        session, dispute_id=dispute.id, outcome="upheld", reply="核实无误", correction={}, actor=staff
+    )
+    session.flush()
+    assert march_2025(clock.now() + dt.timedelta(seconds=1)) == 12_000_000  # upheld: it counts again
+    assert np.isnan(march_2025(opened))  # and as of a moment it was open, it still did not

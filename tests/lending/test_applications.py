@@ -10,6 +10,8 @@ from bank_tax.products.lpr import lpr_on
 from tests import factories
 from tests.lending.conftest import apply
 
+pytestmark = pytest.mark.dated  # make test-moments runs it at every moment of tests/moments.py
+
 RATE = round(lpr_on(clock.today()) + 1.0, 2)
 APPROVE = {"decision": "approved", "amount": 400000, "term_months": 12, "rate": RATE}
 DECLINE = {"decision": "declined", "reason_code": "tax_arrears", "reason": "存在欠税"}

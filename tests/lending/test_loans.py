@@ -12,6 +12,8 @@ from tests import factories
 from tests.lending.conftest import apply
 from tests.lending.test_applications import APPROVE, _to
 
+pytestmark = pytest.mark.dated  # make test-moments runs it at every moment of tests/moments.py
+
 
 @pytest.fixture
 def approved(client, world):

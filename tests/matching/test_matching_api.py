@@ -6,6 +6,8 @@ from tests import factories
 from tests.factories import RULES
 from tests.matching.helpers import firm
 
+pytestmark = pytest.mark.dated  # make test-moments runs it at every moment of tests/moments.py
+
 
 @pytest.fixture
 def bank(session):

@@ -19,6 +19,8 @@ from bank_tax.security.roles import Principal, Role
 from tests import factories
 from tests.matching.helpers import firm, land
 
+pytestmark = pytest.mark.dated  # make test-moments runs it at every moment of tests/moments.py
+
 
 @pytest.fixture
 def world(session):

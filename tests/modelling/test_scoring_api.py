@@ -18,6 +18,8 @@ from tests import factories
 from tests.features import reference
 from tests.sources.helpers import csv_bytes, si, vat
 
+pytestmark = pytest.mark.dated  # make test-moments runs it at every moment of tests/moments.py
+
 CATEGORY = {f.name: f.category for f in CATALOGUE}
 
 

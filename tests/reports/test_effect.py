@@ -16,6 +16,8 @@ from bank_tax.sources.specs import SOURCES
 from tests import factories
 from tests.sources.helpers import csv_bytes
 
+pytestmark = pytest.mark.dated  # make test-moments runs it at every moment of tests/moments.py
+
 TODAY = clock.today()
 QUARTER = f"{TODAY.year}Q{(TODAY.month - 1) // 3 + 1}"  # by hand, not with the code under test
 PREVIOUS = f"{TODAY.year - 1}Q4" if TODAY.month <= 3 else f"{TODAY.year}Q{(TODAY.month - 1) // 3}"

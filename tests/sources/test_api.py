@@ -11,6 +11,8 @@ from bank_tax.sources.specs import SOURCES
 from tests import factories
 from tests.sources.helpers import csv_bytes, si, vat
 
+pytestmark = pytest.mark.dated  # make test-moments runs it at every moment of tests/moments.py
+
 
 @pytest.fixture
 def world(session):

@@ -17,6 +17,8 @@ from bank_tax.taxcredit.evaluate import pre_evaluate
 from tests import factories
 from tests.sources.helpers import csv_bytes, vat
 
+pytestmark = pytest.mark.dated  # make test-moments runs it at every moment of tests/moments.py
+
 D = dt.date
 
 # period → when its return is due, by hand from the 2026 notice (the reason beside each)

@@ -15,6 +15,8 @@ from bank_tax.synth.province import SynthParams, generate
 from bank_tax.synth.writers import write_province
 from bank_tax.taxcredit.evaluate import pre_evaluate
 
+pytestmark = pytest.mark.dated  # make test-moments runs it at every moment of tests/moments.py
+
 LETTERS = "ABMCD"
 
 

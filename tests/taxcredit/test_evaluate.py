@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
+
 from bank_tax.taxcredit.evaluate import pre_evaluate
 from tests.taxcredit.helpers import annual_return, arrear, firm, listing, si_arrears, vat_year
+
+pytestmark = pytest.mark.dated  # make test-moments runs it at every moment of tests/moments.py
 
 AFTER_2025 = dt.datetime(2026, 5, 1, tzinfo=dt.UTC)
 AFTER_2024 = dt.datetime(2025, 5, 1, tzinfo=dt.UTC)

@@ -20,6 +20,8 @@ from tests import factories
 from tests.factories import _staff
 from tests.matching.helpers import firm, land, last_published_year
 
+pytestmark = pytest.mark.dated  # make test-moments runs it at every moment of tests/moments.py
+
 
 def _notified(session, uscc) -> list[str]:
     return [n.kind for n in session.scalars(sa.select(Notification).where(Notification.uscc == uscc))]

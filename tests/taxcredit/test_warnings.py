@@ -5,10 +5,14 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
+
 from bank_tax import clock
 from bank_tax.taxcredit import service
 from tests import factories
 from tests.taxcredit.helpers import annual_return, arrear, firm, si_arrears, vat_year
+
+pytestmark = pytest.mark.dated  # make test-moments runs it at every moment of tests/moments.py
 
 # 2026's calendar (国办发明电〔2025〕号 notice of 4 November 2025): Labour Day 1–5 May with 9 May worked,
 # so April's returns are due on 20 May, not 15 (5 rest days in the filing period, art. 109); 31 May is a
