@@ -15,7 +15,7 @@ db_cli = AppGroup("db", help="Database schema (Alembic migrations).")
 @click.argument("revision", default="head")
 def db_upgrade(revision: str) -> None:
     """Apply migrations up to REVISION (default: head)."""
-    migrate.upgrade(current_app.config["DATABASE_URL"], revision)
+    migrate.upgrade(current_app.config["DATABASE_URL"], revision, store_path=current_app.config["STORE_PATH"])
     click.echo(f"database at {revision}")
 
 
@@ -23,7 +23,7 @@ def db_upgrade(revision: str) -> None:
 @click.argument("revision", default="base")
 def db_downgrade(revision: str) -> None:
     """Revert migrations down to REVISION (default: base, an empty database)."""
-    migrate.downgrade(current_app.config["DATABASE_URL"], revision)
+    migrate.downgrade(current_app.config["DATABASE_URL"], revision, store_path=current_app.config["STORE_PATH"])
     click.echo(f"database at {revision}")
 
 

@@ -47,6 +47,9 @@ class Config:
     MODEL_BOOTSTRAP_MONTHS = 60
     MODEL_BOOTSTRAP_SEED = 20261122
 
+    # the columnar store (Parquet feature snapshots and exports); default: instance/store
+    STORE_PATH: str | None = None
+
     # firms' match answers kept per server process while nothing they depend on changes (0: off)
     MATCH_CACHE_FIRMS = 1024
 
@@ -108,6 +111,8 @@ def load_config(base: type[Config], instance_path: str, overrides: dict | None =
         values["DATABASE_URL"] = f"sqlite:///{inst / 'bank_tax.sqlite'}"
     if not values.get("MODEL_DIR"):
         values["MODEL_DIR"] = str(inst / "models")
+    if not values.get("STORE_PATH"):
+        values["STORE_PATH"] = str(inst / "store")
     if not values.get("SECRET_KEY"):
         values["SECRET_KEY"] = _instance_secret(inst / "secret_key")
     if not values.get("PII_KEY"):

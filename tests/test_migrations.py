@@ -29,3 +29,64 @@ def test_upgrade_compare_downgrade(tmp_path):
             upgrade(url)  # and back up again: downgrade left nothing behind that blocks it
         finally:
             engine.dispose()
+
+
+def test_feature_snapshots_move_into_the_store_and_back(tmp_path):
+    """0012: a snapshot stored as a blob before it becomes a Parquet part in the store, reloads bit for
+    bit, and downgrading puts the same values back into a blob (and removes the file)."""
+    import datetime as dt
+    import hashlib
+    import io
+
+    import numpy as np
+
+    from bank_tax import create_app
+    from bank_tax.config import TestConfig
+    from bank_tax.db import db
+    from bank_tax.features import service
+
+    rng = np.random.default_rng(1)
+    usccs = np.array(["91330106MA00000001", "91330106MA00000002", "91330106MA00000003"])
+    values = rng.normal(size=(3, 4))
+    values[1, 2] = np.nan
+    names = np.array(["a", "b", "c", "d"])
+    buf = io.BytesIO()
+    np.savez_compressed(buf, usccs=usccs, names=names, values=values)
+    blob = buf.getvalue()
+    store_path = tmp_path / "store"
+    with fresh_database(tmp_path) as url:
+        upgrade(url, "0011")
+        engine = make_engine(url)
+        try:
+            with engine.begin() as conn:
+                conn.execute(
+                    sa.text(
+                        "INSERT INTO feature_snapshot (as_of, feature_set_version, n_firms, sha256, data, created_at)"
+                        " VALUES (:t, 'fs-test', 3, :h, :d, :t)"
+                    ),
+                    {"t": dt.datetime(2026, 11, 1, tzinfo=dt.UTC), "h": hashlib.sha256(blob).hexdigest(), "d": blob},
+                )
+            upgrade(url, store_path=str(store_path))
+            files = list(store_path.rglob("*.parquet"))
+            assert len(files) == 1
+            app = create_app(
+                TestConfig, instance_path=str(tmp_path / "instance"), DATABASE_URL=url, STORE_PATH=str(store_path)
+            )
+            with app.app_context(), db.scope() as s:
+                sid = s.scalar(sa.text("SELECT id FROM feature_snapshot"))
+                frame = service.load(s, sid)
+            db.engine_of(app).dispose()
+            assert frame.usccs.tolist() == usccs.tolist() and frame.names == tuple(names)
+            assert np.array_equal(frame.values, values, equal_nan=True)  # bit for bit, NaN included
+            with engine.connect() as conn:
+                assert "data" not in {c["name"] for c in sa.inspect(conn).get_columns("feature_snapshot")}
+
+            downgrade(url, "0011", store_path=str(store_path))
+            with engine.connect() as conn:
+                data, sha = conn.execute(sa.text("SELECT data, sha256 FROM feature_snapshot")).one()
+            with np.load(io.BytesIO(bytes(data)), allow_pickle=False) as z:
+                assert z["usccs"].tolist() == usccs.tolist() and z["names"].tolist() == names.tolist()
+                assert np.array_equal(z["values"], values, equal_nan=True)
+            assert sha == hashlib.sha256(bytes(data)).hexdigest() and not list(store_path.rglob("*.parquet"))
+        finally:
+            engine.dispose()
