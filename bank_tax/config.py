@@ -50,6 +50,10 @@ class Config:
     # the columnar store (Parquet feature snapshots and exports); default: instance/store
     STORE_PATH: str | None = None
 
+    # the batch: firms per partition (memory is bounded by it) and worker processes (0: one per core)
+    BATCH_PARTITION_FIRMS = 50_000
+    BATCH_WORKERS = 0
+
     # firms' match answers kept per server process while nothing they depend on changes (0: off)
     MATCH_CACHE_FIRMS = 1024
 

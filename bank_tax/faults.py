@@ -18,13 +18,14 @@ class InjectedFault(RuntimeError):
     """Raised at a checkpoint armed with ``raise``."""
 
 
-def _plan() -> dict[str, tuple[str, int]]:
+def _plan() -> dict[str, tuple[str, int, bool]]:
     spec = os.environ.get("BANK_TAX_FAULTS", "")
     plan = {}
     for item in filter(None, (s.strip() for s in spec.split(","))):
         name, _, action = item.partition("=")
         action, _, nth = action.partition("@")
-        plan[name] = (action or "raise", int(nth or 1))
+        onwards = nth.endswith("+")  # "@3+": the third hit and every one after it
+        plan[name] = (action or "raise", int(nth.rstrip("+") or 1), onwards)
     return plan
 
 
@@ -32,11 +33,11 @@ def checkpoint(name: str) -> None:
     """A place where an injected fault may strike (a no-op unless ``BANK_TAX_FAULTS`` arms it)."""
     if "BANK_TAX_FAULTS" not in os.environ:
         return
-    action, nth = _plan().get(name, (None, 0))
+    action, nth, onwards = _plan().get(name, (None, 0, False))
     if action is None:
         return
     _hits[name] += 1
-    if _hits[name] != nth:
+    if _hits[name] != nth and not (onwards and _hits[name] > nth):
         return
     if action == "kill":
         os.kill(os.getpid(), signal.SIGKILL)

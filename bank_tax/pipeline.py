@@ -1,7 +1,8 @@
 """The pipeline, end to end: drop-folder ingestion → features as of a moment → scores of every firm.
 
-One function serves the CLI (``flask --app app pipeline run``) and the scheduled job; each stage
-commits on its own, so a failure in scoring leaves the ingested batches and nothing half written.
+One function serves the CLI (``flask --app app pipeline run``) and the scheduled job. Ingestion commits per
+batch; scoring runs one partition of firms at a time (:mod:`bank_tax.batch`), each committed with its
+checkpoint, so a run killed at any moment resumes at its first unfinished partition.
 """
 
 from __future__ import annotations
@@ -10,35 +11,48 @@ import datetime as dt
 from pathlib import Path
 
 from flask import current_app
-from tqdm import tqdm
 
 from bank_tax import clock
 from bank_tax.db import db
 
 
-def run(*, as_of: dt.datetime | None = None, ingest: bool = True, progress: bool = False) -> dict:
-    from bank_tax.modelling import scoring
+def run(
+    *,
+    as_of: dt.datetime | None = None,
+    ingest: bool = True,
+    progress: bool = False,
+    workers: int | None = None,
+    partition_firms: int | None = None,
+) -> dict:
+    from bank_tax.batch import runner
+    from bank_tax.modelling.scoring import champion
     from bank_tax.sources import service as sources
 
     moment = as_of or clock.now()
     files = []
-    with tqdm(total=3, desc="pipeline", unit="stage", disable=not progress) as bar:
-        if ingest:
-            inbox = Path(current_app.config.get("INBOX_PATH") or Path(current_app.instance_path) / "inbox")
-            files = sources.scan_inbox(db.scope, inbox)
-        bar.update(1)
-        bar.set_postfix_str("features and scores")
-        with db.scope() as session:
-            run_ = scoring.score_all(session, as_of=moment, progress=progress)
-            bar.update(2)
-            return {
-                "as_of": moment.isoformat(),
-                "files": len(files),
-                "snapshot_id": run_.snapshot_id,
-                "run_id": run_.id,
-                "firms": run_.n_firms,
-                "model_version": run_.model_version,
-            }
+    if ingest:
+        inbox = Path(current_app.config.get("INBOX_PATH") or Path(current_app.instance_path) / "inbox")
+        files = sources.scan_inbox(db.scope, inbox)
+    model = champion()  # 503 before anything starts when there is none
+    summary = runner.run(
+        "scores", as_of=moment, workers=workers, partition_firms=partition_firms, progress=progress
+    )
+    return {
+        "as_of": moment.isoformat(),
+        "files": len(files),
+        "batch_run_id": summary.run_id,
+        "status": summary.status,
+        "partitions": summary.partitions,
+        "partitions_done": summary.done,
+        "partitions_resumed": summary.skipped,
+        "partitions_failed": summary.failed,
+        "partitions_retried": summary.retried,
+        "snapshot_id": summary.snapshot_id,
+        "run_id": summary.score_run_id,
+        "firms": summary.firms,
+        "model_version": model.version,
+        "peak_rss_mb": max(summary.peak_rss_mb.values(), default=0.0),
+    }
 
 
 def job() -> dict:

@@ -1,6 +1,7 @@
 """Import every domain's tables so that ``SQLModel.metadata`` is complete (Alembic and tests use this)."""
 
 from bank_tax.banks import models as banks  # noqa: F401
+from bank_tax.batch import models as batch  # noqa: F401
 from bank_tax.consent import models as consent  # noqa: F401
 from bank_tax.db import metadata  # noqa: E402
 from bank_tax.enterprises import models as enterprises  # noqa: F401

@@ -142,3 +142,13 @@ def product(session, bank_code: str, code: str = "YSD", **rules):
     from bank_tax.products import service as products
 
     return products.create(session, bank_code=bank_code, code=code, name="云税贷", rules={**RULES, **rules}, actor=None)
+
+
+def champion_registry(app, fitted, folder):
+    """A registry in ``folder`` with ``fitted`` registered and promoted champion, used by ``app``."""
+    from bank_tax.modelling.registry import Registry
+
+    reg = Registry(folder)
+    reg.promote(reg.register(fitted.model, {"data": {"source": "tests"}, "evaluation": fitted.report}))
+    app.config["MODEL_DIR"] = str(reg.root)
+    return reg

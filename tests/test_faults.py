@@ -1,6 +1,7 @@
 """A crash at the worst moment leaves nothing half written, and running again finishes the work exactly as
-an uninterrupted run does: ingestion, the pipeline's scoring and a whitelist are each killed with SIGKILL
-in a real subprocess (``flask --app app …`` with ``BANK_TAX_FAULTS``) mid-write, then run again."""
+an uninterrupted run does: ingestion, the pipeline's scoring (by partitions, resumed where it stopped) and a
+whitelist are each killed with SIGKILL in a real subprocess (``flask --app app …`` with ``BANK_TAX_FAULTS``)
+mid-write, then run again."""
 
 from __future__ import annotations
 
@@ -13,10 +14,10 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from bank_tax.batch.models import BatchPartition
 from bank_tax.db import db
 from bank_tax.matching.models import WhitelistEdition, WhitelistEntry
 from bank_tax.modelling.models import FirmScore, ScoreRun
-from bank_tax.modelling.registry import Registry
 from bank_tax.sources.models import IngestBatch, VatDeclaration
 from tests import factories
 from tests.matching.helpers import firm
@@ -31,9 +32,7 @@ AS_OF = "2026-11-01T00:00:00+00:00"
 @pytest.fixture
 def world(committing_app, fitted, tmp_path):
     """A bank with a product, firms with records that qualify and consent to pre-screening, a champion."""
-    reg = Registry(tmp_path / "models")
-    reg.promote(reg.register(fitted.model, {"data": {"source": "tests"}, "evaluation": fitted.report}))
-    committing_app.config["MODEL_DIR"] = str(reg.root)
+    reg = factories.champion_registry(committing_app, fitted, tmp_path / "models")
     with committing_app.app_context(), db.scope() as s:
         bank = factories.bank(s)
         factories.product(s, bank.code, "YSD")
@@ -102,16 +101,47 @@ def _scores(world, run_id: int) -> dict:
         return {u: (round(p, 12), g) for u, p, g in rows}
 
 
-def test_scoring_killed_mid_run_leaves_no_run_then_equals_an_uninterrupted_one(world):
-    assert killed(flask(world, "pipeline", "run", "--no-ingest", "--as-of", AS_OF, fault="scoring.batch=kill@1"))
-    assert count(world, ScoreRun) == 0 and count(world, FirmScore) == 0
+PIPELINE = ["pipeline", "run", "--no-ingest", "--as-of", AS_OF, "--workers", "1", "--partition-firms", "2"]
 
-    assert flask(world, "pipeline", "run", "--no-ingest", "--as-of", AS_OF).returncode == 0
-    assert flask(world, "pipeline", "run", "--no-ingest", "--as-of", AS_OF).returncode == 0  # uninterrupted
+
+def _done_runs(world) -> list[int]:
     with world["app"].app_context(), db.scope() as s:
-        resumed, clean = s.scalars(sa.select(ScoreRun.id).order_by(ScoreRun.id)).all()
-    first, second = _scores(world, resumed), _scores(world, clean)
-    assert len(first) >= len(world["firms"]) and first == second
+        return s.scalars(sa.select(ScoreRun.id).where(ScoreRun.status == "done").order_by(ScoreRun.id)).all()
+
+
+def test_scoring_killed_mid_run_keeps_whole_partitions_then_resumes_and_equals_an_uninterrupted_run(world):
+    """Six firms in partitions of two: killed while writing the second partition, the first stays committed
+    (its scores and its checkpoint), the second left nothing; run again, the run resumes at the second
+    partition (the first is not computed again) and ends equal to a run that was never interrupted."""
+    assert killed(flask(world, *PIPELINE, fault="scoring.batch=kill@2"))
+    assert _done_runs(world) == []
+    with world["app"].app_context(), db.scope() as s:
+        parts = s.execute(
+            sa.select(BatchPartition.part, BatchPartition.status, BatchPartition.finished_at).order_by(
+                BatchPartition.part
+            )
+        ).all()
+        assert [(p, st) for p, st, _ in parts] == [(0, "done"), (1, "pending"), (2, "pending")]
+        assert s.scalar(sa.select(sa.func.count()).select_from(FirmScore)) == 2  # the first partition only
+        first_done = parts[0][2]
+
+    resumed = flask(world, *PIPELINE)
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    assert "2 done, 1 resumed" in resumed.stdout
+    assert flask(world, *PIPELINE).returncode == 0  # uninterrupted
+    with world["app"].app_context(), db.scope() as s:
+        assert (
+            s.scalar(
+                sa.select(BatchPartition.finished_at)
+                .where(BatchPartition.part == 0)
+                .order_by(BatchPartition.id)
+                .limit(1)
+            )
+            == first_done
+        )
+    first, second = _done_runs(world)
+    a, b = _scores(world, first), _scores(world, second)
+    assert len(a) == len(world["firms"]) and a == b
 
 
 def test_a_whitelist_killed_mid_write_stores_no_edition_then_equals_an_uninterrupted_one(world):
@@ -128,7 +158,7 @@ def test_a_whitelist_killed_mid_write_stores_no_edition_then_equals_an_uninterru
 
 
 STAGES = {
-    "pipeline": (["pipeline", "run", "--no-ingest", "--as-of", AS_OF], ScoreRun),
+    "pipeline": (PIPELINE, ScoreRun),
     "whitelist": (["whitelist", "generate"], WhitelistEdition),
 }
 
@@ -154,13 +184,15 @@ def test_killed_at_a_random_moment_then_run_again(world, stage, seed):
     time.sleep(random.Random(seed).uniform(0.5, 4.0))
     proc.send_signal(signal.SIGKILL)
     proc.wait()
-    before = count(world, table)
-    for _ in range(2):
+    before = len(_done_runs(world)) if stage == "pipeline" else count(world, table)
+    for _ in range(2):  # resumed (or begun, or a new run if the kill came after the end), then once more
         assert flask(world, *args).returncode == 0
-    assert count(world, table) == before + 2
+    assert (len(_done_runs(world)) if stage == "pipeline" else count(world, table)) == before + 2
     if stage == "pipeline":
         with world["app"].app_context(), db.scope() as s:
-            runs = s.execute(sa.select(ScoreRun.id, ScoreRun.n_firms).order_by(ScoreRun.id)).all()
+            runs = s.execute(
+                sa.select(ScoreRun.id, ScoreRun.n_firms).where(ScoreRun.status == "done").order_by(ScoreRun.id)
+            ).all()
             stored = dict(s.execute(sa.select(FirmScore.run_id, sa.func.count()).group_by(FirmScore.run_id)).all())
         assert all(stored.get(run_id, 0) == n for run_id, n in runs)  # every stored run is whole
         assert _scores(world, runs[-2][0]) == _scores(world, runs[-1][0])  # one session at a time (SQLite)

@@ -9,10 +9,10 @@ import pytest
 from nbclient import NotebookClient
 
 from bank_tax import create_app, demo
+from bank_tax.batch import runner
 from bank_tax.config import TestConfig
 from bank_tax.db import db
 from bank_tax.migrate import upgrade
-from bank_tax.modelling import scoring
 from bank_tax.modelling.registry import Registry
 from bank_tax.synth.province import SynthParams, generate
 from bank_tax.synth.writers import write_province
@@ -39,7 +39,7 @@ def province(tmp_path_factory, fitted):
                 demo.load_history(session, tmp / "p")
             for day in ("2026-04-01", "2026-07-01"):
                 with db.scope() as session:
-                    scoring.score_all(session, as_of=dt.datetime.fromisoformat(day).replace(tzinfo=dt.UTC))
+                    runner.run("scores", session=session, as_of=dt.datetime.fromisoformat(day).replace(tzinfo=dt.UTC))
         db.engine_of(app).dispose()
         yield {
             "DATABASE_URL": url,

@@ -129,6 +129,7 @@ def latest(session: Session, *, as_of: dt.datetime, bank_code: str | None = None
             FeatureSnapshot.as_of == as_of,
             FeatureSnapshot.feature_set_version == FEATURE_SET_VERSION,
             FeatureSnapshot.bank_code.is_(None) if bank_code is None else FeatureSnapshot.bank_code == bank_code,
+            FeatureSnapshot.sha256 != "",  # sealed: every part is in
         )
         .order_by(FeatureSnapshot.id.desc())
     )

@@ -104,15 +104,24 @@ def retire_command(version: str) -> None:
 @pipeline_cli.command("run")
 @click.option("--as-of", "as_of", default=None, help="ISO date or time (in China's time unless zoned); default: now")
 @click.option("--no-ingest", is_flag=True, help="skip the drop folder")
-def pipeline_run_command(as_of: str | None, no_ingest: bool) -> None:
-    """Ingest the drop folder, compute every firm's features as of the moment, score them all."""
+@click.option("--workers", type=int, default=None, help="worker processes (default: BATCH_WORKERS, 0 = one per core)")
+@click.option("--partition-firms", type=int, default=None, help="firms per partition (default: BATCH_PARTITION_FIRMS)")
+def pipeline_run_command(as_of: str | None, no_ingest: bool, workers: int | None, partition_firms: int | None) -> None:
+    """Ingest the drop folder, compute every firm's features as of the moment, score them all, one
+    partition of firms at a time (a killed run resumes where it stopped when run again)."""
     from bank_tax import pipeline
 
     try:
-        result = pipeline.run(as_of=_moment(as_of), ingest=not no_ingest, progress=True)
+        result = pipeline.run(
+            as_of=_moment(as_of), ingest=not no_ingest, progress=True, workers=workers, partition_firms=partition_firms
+        )
     except DomainError as exc:
         _fail(exc)
     click.echo(
-        f"pipeline as of {result['as_of']}: {result['files']} files ingested, snapshot {result['snapshot_id']}, "
-        f"score run {result['run_id']} ({result['firms']} firms, model {result['model_version']})"
+        f"pipeline as of {result['as_of']}: {result['files']} files ingested; partitions {result['partitions_done']} "
+        f"done, {result['partitions_resumed']} resumed, {result['partitions_failed']} failed, "
+        f"{result['partitions_retried']} retried; snapshot {result['snapshot_id']}, score run {result['run_id']} "
+        f"({result['firms']} firms, model {result['model_version']}, peak {result['peak_rss_mb']:.0f} MB)"
     )
+    if result["status"] != "done":
+        raise click.ClickException(f"batch run {result['batch_run_id']} is {result['status']}: run it again to resume")

@@ -21,6 +21,8 @@ class ScoreRun(SQLModel, table=True):
     model_version: str = Field(max_length=40)
     snapshot_id: int = Field(foreign_key="feature_snapshot.id")
     n_firms: int
+    # running while its partitions come in (bank_tax.batch), then done
+    status: str = Field(default="done", max_length=10, sa_column_kwargs={"server_default": "done"})
     created_at: dt.datetime = Field(default_factory=clock.now, sa_type=UTCDateTime)
 
 

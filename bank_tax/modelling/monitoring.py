@@ -50,7 +50,7 @@ def approvals_by_grade(session: Session) -> list[dict]:
     """Decided applications per risk grade of the firm's latest stored score: approved, declined, rate."""
     from bank_tax.lending.models import Application
 
-    run_id = session.scalar(sa.select(sa.func.max(ScoreRun.id)))
+    run_id = session.scalar(sa.select(sa.func.max(ScoreRun.id)).where(ScoreRun.status == "done"))
     if run_id is None:
         return []
     rows = session.execute(
@@ -72,7 +72,7 @@ def approvals_by_grade(session: Session) -> list[dict]:
 
 def score_runs(session: Session) -> list[dict]:
     """Every stored batch scoring, oldest first: when, which model, how many firms, the grade mix."""
-    runs = session.scalars(sa.select(ScoreRun).order_by(ScoreRun.id)).all()
+    runs = session.scalars(sa.select(ScoreRun).where(ScoreRun.status == "done").order_by(ScoreRun.id)).all()
     out = []
     for r in runs:
         mix = dict(
@@ -88,7 +88,9 @@ def score_runs(session: Session) -> list[dict]:
 
 def score_psi_over_runs(session: Session) -> list[dict]:
     """PSI of each run's PD distribution against the first run's (is the scored population drifting?)."""
-    rows = session.execute(sa.select(ScoreRun.id, ScoreRun.as_of).order_by(ScoreRun.id)).all()
+    rows = session.execute(
+        sa.select(ScoreRun.id, ScoreRun.as_of).where(ScoreRun.status == "done").order_by(ScoreRun.id)
+    ).all()
     if not rows:
         return []
     first = np.array(session.scalars(sa.select(FirmScore.pd).where(FirmScore.run_id == rows[0][0])).all())
@@ -113,7 +115,7 @@ def loan_outcomes(session: Session) -> list[dict]:
         .group_by(LoanEvent.loan_id)
         .subquery()
     )
-    run_id = session.scalar(sa.select(sa.func.max(ScoreRun.id)))
+    run_id = session.scalar(sa.select(sa.func.max(ScoreRun.id)).where(ScoreRun.status == "done"))
     stmt = sa.select(Loan.start_date, bad.c.loan_id.is_not(None), FirmScore.grade).outerjoin(
         bad, bad.c.loan_id == Loan.id
     )

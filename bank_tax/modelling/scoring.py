@@ -1,4 +1,5 @@
-"""Scoring firms with the champion: one firm on request (masked for a bank), or all firms in a batch."""
+"""Scoring firms with the champion: one firm on request (masked for a bank), or a partition of firms in the
+batch (:mod:`bank_tax.batch` drives the partitions)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,6 @@ import datetime as dt
 import numpy as np
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
-from tqdm import tqdm
 
 from bank_tax import clock, faults
 from bank_tax.categories import CATEGORIES
@@ -17,6 +17,7 @@ from bank_tax.enterprises.models import Enterprise
 from bank_tax.errors import NotFound, Unavailable
 from bank_tax.features import pipeline
 from bank_tax.features import service as snapshots
+from bank_tax.features.models import FeatureSnapshot
 from bank_tax.modelling import explain, scale
 from bank_tax.modelling.model import ScoringModel
 from bank_tax.modelling.models import FirmScore, ScoreRun
@@ -83,44 +84,56 @@ def score_firm(
     }
 
 
-def score_all(session: Session, *, as_of: dt.datetime, progress: bool = False) -> ScoreRun:
-    """Features of every registered firm as of ``as_of`` (stored as a snapshot), scored by the champion
-    with their top three reason codes, stored as one run."""
-    model = champion()
-    firms = session.scalars(sa.select(Enterprise.uscc).order_by(Enterprise.uscc)).all()
-    frame = pipeline.compute(session, usccs=firms, as_of=as_of)
-    snap = snapshots.save(session, frame, as_of=as_of)
-    run = ScoreRun(as_of=as_of, model_version=model.version, snapshot_id=snap.id, n_firms=len(frame.usccs))
+def begin_run(session: Session, *, as_of: dt.datetime, model: ScoringModel) -> ScoreRun:
+    """A new score run as of ``as_of`` with its (empty) feature snapshot; partitions fill both."""
+    snap = snapshots.begin(session, as_of=as_of)
+    run = ScoreRun(as_of=as_of, model_version=model.version, snapshot_id=snap.id, n_firms=0, status="running")
     session.add(run)
     session.flush()
+    return run
+
+
+def score_partition(session: Session, *, run: ScoreRun, part: int, usccs, model: ScoringModel) -> int:
+    """The partition function of the scoring stage: features of ``usccs`` as of the run's moment (kept as
+    part ``part`` of its snapshot), scored by ``model`` with their top three reason codes; returns the
+    number of firms. Nothing is committed here: the runner commits the partition with its checkpoint."""
+    frame = pipeline.compute(session, usccs=usccs, as_of=run.as_of)
+    snap = session.get(FeatureSnapshot, run.snapshot_id)
+    snapshots.add_part(session, snap, part, frame)
     names = np.array(model.names)
-    with tqdm(total=len(frame.usccs), desc="scoring", unit="firm", disable=not progress) as bar:
-        for lo in range(0, len(frame.usccs), BATCH):
-            X = frame.values[lo : lo + BATCH]
-            s = model.score(X)
-            r = model.reasons(X, k=3)
-            codes = np.where(r.index >= 0, names[np.maximum(r.index, 0)], "")
-            joined = [",".join(c for c in row if c) for row in codes]
-            bulk_insert(
-                session,
-                FirmScore.__table__,
-                {
-                    "run_id": np.full(X.shape[0], run.id),
-                    "uscc": frame.usccs[lo : lo + BATCH],
-                    "pd": s.pd,
-                    "points": s.points,
-                    "grade": s.grade,
-                    "reasons": joined,
-                },
-            )
-            faults.checkpoint("scoring.batch")
-            bar.update(X.shape[0])
+    for lo in range(0, len(frame.usccs), BATCH):
+        X = frame.values[lo : lo + BATCH]
+        s = model.score(X)
+        r = model.reasons(X, k=3)
+        codes = np.where(r.index >= 0, names[np.maximum(r.index, 0)], "")
+        joined = [",".join(c for c in row if c) for row in codes]
+        bulk_insert(
+            session,
+            FirmScore.__table__,
+            {
+                "run_id": np.full(X.shape[0], run.id),
+                "uscc": frame.usccs[lo : lo + BATCH],
+                "pd": s.pd,
+                "points": s.points,
+                "grade": s.grade,
+                "reasons": joined,
+            },
+        )
+        faults.checkpoint("scoring.batch")
+    return int(frame.usccs.shape[0])
+
+
+def finish_run(session: Session, run: ScoreRun) -> ScoreRun:
+    """Seal the run once every partition is in: its snapshot's digest, its firm count, done."""
+    snap = snapshots.finish(session, session.get(FeatureSnapshot, run.snapshot_id))
+    run.n_firms, run.status = snap.n_firms, "done"
+    session.flush()
     return run
 
 
 def latest_scores(session: Session, usccs=None) -> dict[str, dict]:
     """The newest stored (unmasked) score of each firm, from the latest run (for staff and matching)."""
-    run_id = session.scalar(sa.select(sa.func.max(ScoreRun.id)))
+    run_id = session.scalar(sa.select(sa.func.max(ScoreRun.id)).where(ScoreRun.status == "done"))
     if run_id is None:
         return {}
     stmt = sa.select(FirmScore).where(FirmScore.run_id == run_id)

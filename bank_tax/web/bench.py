@@ -26,10 +26,10 @@ def _province(tmp: Path):
 
     from bank_tax import clock, create_app, demo, migrate
     from bank_tax.banks.models import Bank
+    from bank_tax.batch import runner
     from bank_tax.db import db
     from bank_tax.matching import service as matching
     from bank_tax.modelling import service
-    from bank_tax.modelling.scoring import score_all
     from bank_tax.synth.province import SynthParams, generate
     from bank_tax.synth.writers import write_province
 
@@ -50,7 +50,7 @@ def _province(tmp: Path):
         reg = service.registry()
         reg.promote(reg.register(fitted.model, card))
         with db.scope() as s:
-            score_all(s, as_of=clock.now())
+            runner.run("scores", session=s, as_of=clock.now())
             for code in s.scalars(sa.select(Bank.code)):
                 matching.generate(s, bank_code=code, actor=None, trigger="bench")
     return app, logins

@@ -8,6 +8,7 @@ import pytest
 import sqlalchemy as sa
 
 from bank_tax import clock
+from bank_tax.batch import runner
 from bank_tax.features.catalogue import CATALOGUE
 from bank_tax.modelling import scoring
 from bank_tax.modelling.models import FirmScore, ScoreRun
@@ -117,9 +118,12 @@ def test_errors(client, session, app, firm):
 
 
 def test_batch_scoring_stores_every_firm(app, session, champion, firm):
-    factories.enterprise(session)
+    for _ in range(4):
+        factories.enterprise(session)
     with app.app_context():
-        run = scoring.score_all(session, as_of=clock.now())
+        summary = runner.run("scores", session=session, as_of=clock.now(), partition_firms=2)  # 3 partitions
+    assert (summary.status, summary.partitions, summary.done) == ("done", 3, 3)
+    run = session.get(ScoreRun, summary.score_run_id)
     n = session.scalar(sa.select(sa.func.count()).select_from(FirmScore).where(FirmScore.run_id == run.id))
     firms = session.scalar(sa.text("select count(*) from enterprise"))
     assert run.n_firms == n == firms and run.model_version == champion

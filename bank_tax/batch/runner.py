@@ -1,0 +1,267 @@
+"""The one runner: a stage over every partition of firms, resumable.
+
+Three ways to drive the same partition functions:
+
+* ``run(stage, session=s, ...)``: every partition in the caller's session, nothing committed (tests, and
+  callers composing the batch into a transaction of their own);
+* ``run(stage, workers=1)``: one partition after another in this process, each committed with its
+  checkpoint;
+* ``run(stage, workers=N)``: a process pool (spawned workers, each with the app built from this one's
+  settings), partitions committed by the worker that computed them.
+
+A run is found again by (stage, as of, key): a run of the same stage as of the same moment with the same
+key (the champion's version, for scores) that did not finish is resumed at its unfinished partitions; a
+finished one is not, so running twice makes two runs. A partition that fails is tried again once; after
+that the run is marked failed and the next call resumes it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import resource
+import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+from multiprocessing import get_context
+
+import sqlalchemy as sa
+from flask import current_app
+from sqlalchemy.orm import Session
+from tqdm import tqdm
+
+from bank_tax import clock
+from bank_tax.batch import partitions
+from bank_tax.batch.models import BatchPartition, BatchRun
+from bank_tax.batch.stages import STAGES
+from bank_tax.db import db
+
+RETRIES = 1
+# what a worker process needs of this app's settings to build the same app
+WORKER_SETTINGS = ("DATABASE_URL", "MODEL_DIR", "STORE_PATH", "SECRET_KEY", "PII_KEY", "BATCH_PARTITION_FIRMS")
+
+
+@dataclass
+class Summary:
+    """What a call did: the run, and its partitions done, failed and retried."""
+
+    run_id: int
+    status: str
+    partitions: int
+    done: int = 0
+    failed: int = 0
+    retried: int = 0
+    skipped: int = 0  # already done before this call (a resumed run)
+    firms: int = 0
+    snapshot_id: int | None = None
+    score_run_id: int | None = None
+    peak_rss_mb: dict[str, float] = field(default_factory=dict)
+
+    def outputs(self, run: BatchRun) -> None:
+        self.status, self.firms = run.status, run.n_firms
+        self.snapshot_id, self.score_run_id = run.snapshot_id, run.score_run_id
+
+
+def start(session: Session, stage_name: str, *, as_of: dt.datetime, partition_firms: int) -> BatchRun:
+    """The unfinished run of this stage, moment and key to resume, or a new one with its partitions."""
+    stage = STAGES[stage_name]
+    key = stage.key(session)
+    found = session.scalar(
+        sa.select(BatchRun)
+        .where(BatchRun.stage == stage_name, BatchRun.as_of == as_of, BatchRun.key == key)
+        .where(BatchRun.status != "done")
+        .order_by(BatchRun.id.desc())
+    )
+    if found is not None:
+        return found
+    run = BatchRun(stage=stage_name, as_of=as_of, key=key, partition_firms=partition_firms)
+    session.add(run)
+    session.flush()
+    planned = partitions.plan(session, size=partition_firms, registered_by=run.started_at)
+    if planned:
+        session.execute(
+            sa.insert(BatchPartition),
+            [
+                {"run_id": run.id, "part": i, "first_uscc": a, "last_uscc": b, "n_firms": n}
+                for i, (a, b, n) in enumerate(planned)
+            ],
+        )
+    run.n_partitions = len(planned)
+    stage.begin(session, run)
+    session.flush()
+    return run
+
+
+def run_partition(session: Session, run_id: int, part_id: int) -> dict:
+    """Compute one partition and mark it done, in ``session`` (the caller commits both together)."""
+    t0 = time.perf_counter()
+    run = session.get(BatchRun, run_id)
+    part = session.get(BatchPartition, part_id)
+    usccs = partitions.firms(session, first=part.first_uscc, last=part.last_uscc, registered_by=run.started_at)
+    n = STAGES[run.stage].partition(session, run, part.part, usccs)
+    part.status, part.n_firms, part.finished_at = "done", n, clock.now()
+    part.seconds = round(time.perf_counter() - t0, 3)
+    part.peak_rss_mb = round(peak_rss_mb(), 1)
+    part.attempts += 1
+    session.flush()
+    return {"part": part.part, "firms": n, "peak_rss_mb": part.peak_rss_mb, "pid": os.getpid()}
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident memory so far, in MB."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _pending(session: Session, run_id: int) -> list[tuple[int, int]]:
+    rows = session.execute(
+        sa.select(BatchPartition.id, BatchPartition.part)
+        .where(BatchPartition.run_id == run_id, BatchPartition.status != "done")
+        .order_by(BatchPartition.part)
+    ).all()
+    return [(r.id, r.part) for r in rows]
+
+
+def _finish(session: Session, run_id: int) -> BatchRun:
+    run = session.get(BatchRun, run_id)
+    left = session.scalar(
+        sa.select(sa.func.count())
+        .select_from(BatchPartition)
+        .where(BatchPartition.run_id == run_id, BatchPartition.status != "done")
+    )
+    if left:
+        run.status = "failed"
+    else:
+        STAGES[run.stage].finish(session, run)
+        run.n_firms = int(
+            session.scalar(
+                sa.select(sa.func.coalesce(sa.func.sum(BatchPartition.n_firms), 0)).where(
+                    BatchPartition.run_id == run_id
+                )
+            )
+        )
+        run.status, run.finished_at = "done", clock.now()
+    session.flush()
+    return run
+
+
+def _failed(run_id: int, part_id: int, message: str) -> None:
+    with db.scope() as s:
+        part = s.get(BatchPartition, part_id)
+        part.attempts += 1
+        part.status, part.message = "failed", message[:500]
+
+
+def run(
+    stage_name: str,
+    *,
+    as_of: dt.datetime,
+    session: Session | None = None,
+    workers: int | None = None,
+    partition_firms: int | None = None,
+    progress: bool = False,
+) -> Summary:
+    """Run (or resume) ``stage_name`` as of ``as_of`` over every partition; see the module docstring."""
+    size = partition_firms or int(current_app.config.get("BATCH_PARTITION_FIRMS") or 50_000)
+    if session is not None:
+        return _in_session(session, stage_name, as_of=as_of, size=size, progress=progress)
+    with db.scope() as s:
+        run_ = start(s, stage_name, as_of=as_of, partition_firms=size)
+        run_id, n_parts = run_.id, run_.n_partitions
+        todo = _pending(s, run_id)
+    summary = Summary(run_id=run_id, status="running", partitions=n_parts, skipped=n_parts - len(todo))
+    workers = workers if workers is not None else int(current_app.config.get("BATCH_WORKERS") or 0) or os.cpu_count()
+    bar = tqdm(total=n_parts, initial=summary.skipped, desc=stage_name, unit="partition", disable=not progress)
+    try:
+        if workers > 1 and len(todo) > 1:
+            _on_pool(summary, todo, workers=min(workers, len(todo)), bar=bar)
+        else:
+            _serially(summary, todo, bar=bar)
+    finally:
+        bar.close()
+    with db.scope() as s:
+        summary.outputs(_finish(s, run_id))
+    return summary
+
+
+def _note(summary: Summary, stats: dict) -> None:
+    summary.done += 1
+    key = f"pid {stats['pid']}"
+    summary.peak_rss_mb[key] = max(summary.peak_rss_mb.get(key, 0.0), stats["peak_rss_mb"])
+
+
+def _serially(summary: Summary, todo: list[tuple[int, int]], *, bar) -> None:
+    for part_id, _part in todo:
+        for attempt in range(RETRIES + 1):
+            try:
+                with db.scope() as s:
+                    stats = run_partition(s, summary.run_id, part_id)
+                _note(summary, stats)
+                break
+            except Exception as exc:  # a partition's failure is recorded; the others go on
+                _failed(summary.run_id, part_id, f"{type(exc).__name__}: {exc}")
+                if attempt == RETRIES:
+                    summary.failed += 1
+                else:
+                    summary.retried += 1
+        bar.update(1)
+
+
+_WORKER_APP = None
+
+
+def _worker_init(settings: dict, instance_path: str) -> None:
+    """Build this worker's app from the parent's settings and keep its context pushed."""
+    from bank_tax import create_app
+    from bank_tax.config import Config
+
+    global _WORKER_APP
+    _WORKER_APP = create_app(Config, instance_path=instance_path, **settings)
+    _WORKER_APP.app_context().push()
+
+
+def _worker_task(run_id: int, part_id: int) -> dict:
+    with db.scope() as s:
+        return run_partition(s, run_id, part_id)
+
+
+def _on_pool(summary: Summary, todo: list[tuple[int, int]], *, workers: int, bar) -> None:
+    settings = {k: current_app.config.get(k) for k in WORKER_SETTINGS if current_app.config.get(k) is not None}
+    settings["TESTING"] = bool(current_app.config.get("TESTING"))
+    ctx = get_context("spawn")  # a fresh interpreter: no database connection or lock inherited by fork
+    with ProcessPoolExecutor(
+        max_workers=workers, mp_context=ctx, initializer=_worker_init, initargs=(settings, current_app.instance_path)
+    ) as pool:
+        attempts = dict.fromkeys((p for p, _ in todo), 0)
+        futures = {pool.submit(_worker_task, summary.run_id, p): p for p, _ in todo}
+        while futures:
+            for fut in as_completed(list(futures)):
+                part_id = futures.pop(fut)
+                try:
+                    _note(summary, fut.result())
+                    bar.update(1)
+                except BrokenProcessPool as exc:  # a worker died (killed): the rest wait for the next call
+                    _failed(summary.run_id, part_id, f"worker died: {exc}")
+                    summary.failed += 1 + len(futures)
+                    return
+                except Exception as exc:
+                    _failed(summary.run_id, part_id, f"{type(exc).__name__}: {exc}")
+                    attempts[part_id] += 1
+                    if attempts[part_id] > RETRIES:
+                        summary.failed += 1
+                        bar.update(1)
+                    else:
+                        summary.retried += 1
+                        futures[pool.submit(_worker_task, summary.run_id, part_id)] = part_id
+                break  # re-read the futures: a retry may have been added
+
+
+def _in_session(session: Session, stage_name: str, *, as_of: dt.datetime, size: int, progress: bool) -> Summary:
+    run_ = start(session, stage_name, as_of=as_of, partition_firms=size)
+    todo = _pending(session, run_.id)
+    summary = Summary(run_id=run_.id, status="running", partitions=run_.n_partitions)
+    summary.skipped = run_.n_partitions - len(todo)
+    for part_id, _part in tqdm(todo, desc=stage_name, unit="partition", disable=not progress):
+        _note(summary, run_partition(session, run_.id, part_id))
+    summary.outputs(_finish(session, run_.id))
+    return summary
