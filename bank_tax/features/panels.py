@@ -55,17 +55,37 @@ def as_text(column, kind: str):
 _STATEMENTS: dict[tuple, sa.Select] = {}
 
 
-def _monthly_statement(source: Source, columns: tuple[str, ...], pushdown: bool, equals) -> sa.Select:
+def firm_filter(usccs: np.ndarray) -> str:
+    """How a read narrows to ``usccs`` (sorted) in SQL: a list of codes for a few firms, else the range from
+    the first code to the last (a partition of firms is exactly such a range; rows of firms inside it but
+    not asked for are dropped afterwards)."""
+    return "list" if usccs.shape[0] <= PUSHDOWN_FIRMS else "range"
+
+
+def firm_params(usccs: np.ndarray, how: str) -> dict:
+    """The bound parameters of :func:`firm_filter`'s choice."""
+    if how == "list":
+        return {"usccs": usccs.tolist()}
+    return {"code_first": str(usccs[0]) if usccs.size else "", "code_last": str(usccs[-1]) if usccs.size else ""}
+
+
+def firm_bind(how: str) -> dict:
+    """The ``current_versions`` arguments for :func:`firm_filter`'s choice, as bound parameters."""
+    if how == "list":
+        return {"usccs": sa.bindparam("usccs", expanding=True)}
+    return {"code_range": (sa.bindparam("code_first"), sa.bindparam("code_last"))}
+
+
+def _monthly_statement(source: Source, columns: tuple[str, ...], how: str, equals) -> sa.Select:
     """The query of :func:`read_monthly`, built once per shape with bound parameters (``as_of``,
-    ``first``, ``last`` and, pushed down, ``usccs``): building SQLAlchemy statements costs more than
+    ``first``, ``last`` and the firms, by list or range): building SQLAlchemy statements costs more than
     running them for a single firm."""
-    key = (source.name, columns, pushdown, equals)
+    key = (source.name, columns, how, equals)
     stmt = _STATEMENTS.get(key)
     if stmt is None:
         as_of = sa.bindparam("as_of")
-        usccs = sa.bindparam("usccs", expanding=True) if pushdown else None
         q = current_versions(
-            source, as_of=as_of, usccs=usccs, period=(sa.bindparam("first"), sa.bindparam("last"))
+            source, as_of=as_of, period=(sa.bindparam("first"), sa.bindparam("last")), **firm_bind(how)
         ).subquery()
         kinds = {f.name: f.kind for f in source.fields}
         stmt = sa.select(
@@ -95,15 +115,14 @@ def read_monthly(
     """
     usccs = np.unique(np.asarray(usccs, dtype="U18"))
     span = month_range(as_of, months)
-    pushdown = usccs.shape[0] <= PUSHDOWN_FIRMS
-    stmt = _monthly_statement(source, tuple(columns), pushdown, equals)
+    how = firm_filter(usccs)
+    stmt = _monthly_statement(source, tuple(columns), how, equals)
     params = {
         "as_of": as_of,
         "first": span[0].astype("datetime64[D]").item(),
         "last": span[-1].astype("datetime64[D]").item(),
+        **firm_params(usccs, how),
     }
-    if pushdown:
-        params["usccs"] = usccs.tolist()
     rows = session.connection().execute(stmt, params).all()  # Core rows: no ORM bookkeeping per row
     kinds = {f.name: f.kind for f in source.fields}
     if not rows:

@@ -22,8 +22,8 @@ from bank_tax.categories import CATEGORIES
 from bank_tax.consent.mask import Mask
 from bank_tax.enterprises.models import Enterprise
 from bank_tax.features.catalogue import CATALOGUE, NAMES, of_category
-from bank_tax.features.panels import as_text, month_range, read_monthly, to_panel
-from bank_tax.sources.service import PUSHDOWN_FIRMS, current_versions, open_disputes
+from bank_tax.features.panels import as_text, firm_bind, firm_filter, firm_params, month_range, read_monthly, to_panel
+from bank_tax.sources.service import current_versions, open_disputes
 from bank_tax.sources.specs import SOURCES
 
 MONTHS = 36
@@ -271,22 +271,19 @@ def _read_rows(session: Session, source: str, usccs: np.ndarray, as_of: dt.datet
     """Current versions of a non-monthly source as columns (``columns``: name → numpy dtype); the query
     is built once per shape with bound parameters, as in :func:`bank_tax.features.panels.read_monthly`."""
     src = SOURCES[source]
-    pushdown = usccs.shape[0] <= PUSHDOWN_FIRMS
-    key = (source, tuple(columns), pushdown)
+    how = firm_filter(usccs)
+    key = (source, tuple(columns), how)
     stmt = _ROW_STATEMENTS.get(key)
     if stmt is None:
         at = sa.bindparam("as_of")
-        q = current_versions(src, as_of=at, usccs=sa.bindparam("usccs", expanding=True) if pushdown else None)
-        q = q.subquery()
+        q = current_versions(src, as_of=at, **firm_bind(how)).subquery()
         stmt = sa.select(*[as_text(q.c[c], "date" if _is_date(kind) else "") for c, kind in columns.items()])
         if source != "credit_grades":
             stmt = stmt.where(q.c.id.not_in(open_disputes(src, as_of=at)))
         else:
             stmt = stmt.where(q.c.evaluated_on <= sa.bindparam("day"))
         _ROW_STATEMENTS[key] = stmt
-    params = {"as_of": as_of, "day": clock.business_date(as_of)}
-    if pushdown:
-        params["usccs"] = usccs.tolist()
+    params = {"as_of": as_of, "day": clock.business_date(as_of), **firm_params(usccs, how)}
     rows = session.connection().execute(stmt, params).all()
     cols = list(zip(*rows, strict=True)) if rows else [[] for _ in columns]
     out = {}
@@ -302,8 +299,10 @@ def read(session: Session, *, usccs, as_of: dt.datetime) -> Inputs:
     """Everything the catalogue needs for ``usccs`` as known at ``as_of`` (the pipeline's only DB access)."""
     usccs = np.unique(np.asarray(usccs, dtype="U18"))
     stmt = sa.select(Enterprise.uscc, Enterprise.established_on).order_by(Enterprise.uscc)
-    if usccs.shape[0] <= PUSHDOWN_FIRMS:
+    if firm_filter(usccs) == "list":
         stmt = stmt.where(Enterprise.uscc.in_(usccs.tolist()))
+    elif usccs.size:
+        stmt = stmt.where(Enterprise.uscc.between(str(usccs[0]), str(usccs[-1])))
     registry = session.execute(stmt).all()
     reg_codes = np.array([r[0] for r in registry], dtype="U18")
     reg_days = np.array([r[1] for r in registry], dtype="datetime64[D]")

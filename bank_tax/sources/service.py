@@ -33,14 +33,16 @@ def current_versions(
     as_of: dt.datetime | None = None,
     usccs=None,
     period: tuple[dt.date, dt.date] | None = None,
+    code_range: tuple | None = None,
 ) -> sa.Select:
     """A query for the latest version of every record as known at ``as_of`` (now when None).
 
     Corrections are later versions with later ``received_at``: asking as of an earlier time gives the
     version that was known then, and nothing received after it. ``usccs`` (a modest list of firms) and
     ``period`` (first, last) narrow the rows *before* versions are ranked, so the indexes on the natural
-    key serve a few firms or months without ranking the whole table; both are safe because every
-    version of a record shares its firm and period.
+    key serve a few firms or months without ranking the whole table; so does ``code_range`` (first code,
+    last code; a partition of firms). All are safe because every version of a record shares its firm and
+    period.
     """
     t = source.table.__table__
     partition = [t.c[k] for k in source.key]
@@ -51,6 +53,8 @@ def current_versions(
         ranked = ranked.where(t.c.uscc.in_(usccs))
     elif usccs is not None and len(usccs) <= PUSHDOWN_FIRMS:
         ranked = ranked.where(t.c.uscc.in_([str(u) for u in usccs]))
+    if code_range is not None:
+        ranked = ranked.where(t.c.uscc.between(code_range[0], code_range[1]))
     if period is not None:
         ranked = ranked.where(t.c.period >= period[0], t.c.period <= period[1])
     sub = ranked.subquery()

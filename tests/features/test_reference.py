@@ -84,3 +84,20 @@ def test_the_benchmarks_generated_inputs_agree():
     frame = pipeline.derive(inputs)
     assert agree(frame, pandas_features(inputs))
     assert (~np.isnan(frame.values)).mean() > 0.8  # every category is filled, not a table of NaN
+
+
+def test_reads_by_code_range_agree_with_reads_by_list(session, province, monkeypatch):
+    """A partition (more firms than a list filter suits) is read by its range of codes: the same features
+    as reading the firms by list, for the whole province and for a slice of it."""
+    from bank_tax.features import panels
+
+    moment = dt.datetime(2026, 7, 20, tzinfo=dt.UTC)
+    codes = sorted(province)
+    by_list = pipeline.compute(session, usccs=codes, as_of=moment)
+    monkeypatch.setattr(panels, "PUSHDOWN_FIRMS", 5)  # every read of more than 5 firms goes by range
+    for chosen in (codes, codes[10:30], codes[::7]):
+        assert panels.firm_filter(np.array(chosen)) == "range"
+        by_range = pipeline.compute(session, usccs=chosen, as_of=moment)
+        rows = np.searchsorted(by_list.usccs, by_range.usccs)
+        assert by_range.usccs.tolist() == sorted(chosen)
+        assert np.array_equal(by_range.values, by_list.values[rows], equal_nan=True)
