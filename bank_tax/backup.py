@@ -21,7 +21,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy.orm import Session
 
-from bank_tax import clock
+from bank_tax import clock, store
 from bank_tax.db import db
 from bank_tax.errors import Conflict, Invalid
 from bank_tax.security import audit
@@ -100,12 +100,45 @@ def restore(src: Path, database_url: str) -> None:
         )
 
 
-def summary(session: Session) -> dict:
-    """Every table's row count and the audit chain's verification, to compare a restore with its source."""
+def store_files(session: Session) -> list[tuple[str, str]]:
+    """(path, digest) of every columnar-store file the database points to (feature snapshot parts)."""
+    t = sa.table("feature_snapshot_part", sa.column("path"), sa.column("sha256"))
+    return [(p, h) for p, h in session.execute(sa.select(t.c.path, t.c.sha256).order_by(t.c.path))]
+
+
+def copy_store(files: list[tuple[str, str]], src: Path, dest: Path) -> int:
+    """Copy the store's files (written once, never changed) from ``src`` to ``dest``; return how many were
+    copied (files already there, or missing at the source, are left to :func:`summary` to check)."""
+    copied = 0
+    for rel, _ in files:
+        target = dest / rel
+        if target.exists() or not (src / rel).exists():  # a missing one is reported by summary()
+            continue
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_name(target.name + ".part")
+        shutil.copyfile(src / rel, tmp)
+        tmp.replace(target)
+        copied += 1
+    return copied
+
+
+def summary(session: Session, store_path: Path | None = None) -> dict:
+    """Every table's row count, the audit chain's verification and (given the store) whether every store
+    file the database points to is there with its recorded digest, to compare a restore with its source."""
     tables = sorted(sa.inspect(session.connection()).get_table_names())
     counts = {t: session.execute(sa.select(sa.func.count()).select_from(sa.table(t))).scalar_one() for t in tables}
     chain = audit.verify(session)
-    return {"tables": counts, "audit_ok": chain.ok, "audit_events": chain.checked}
+    out = {"tables": counts, "audit_ok": chain.ok, "audit_events": chain.checked}
+    if store_path is not None and "feature_snapshot_part" in tables:
+        bad = [rel for rel, sha in store_files(session) if not _intact(store_path / rel, sha)]
+        out["store_files_missing_or_altered"] = bad
+    return out
+
+
+def _intact(path: Path, sha256: str) -> bool:
+    from bank_tax.store import _digest
+
+    return path.exists() and _digest(path) == sha256
 
 
 @click.command("backup")
@@ -120,27 +153,43 @@ def backup_command(out: Path | None) -> None:
     with db.scope() as session:
         facts = summary(session)
     path = backup(url, out)
+    with db.scope() as session:  # after the database: files are never changed, so every one it names is here
+        files = store_files(session)
+    copied = copy_store(files, store.root(), path.with_name(path.name + ".store"))
     rows = sum(facts["tables"].values())
     click.echo(
-        f"backup written: {path} ({rows} rows in {len(facts['tables'])} tables, audit chain ok: {facts['audit_ok']})"
+        f"backup written: {path} ({rows} rows in {len(facts['tables'])} tables, audit chain ok: {facts['audit_ok']});"
+        f" {copied} store files beside it in {path.name}.store/"
     )
 
 
 @click.command("restore")
 @click.argument("source", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--into", "target", required=True, help="URL of an empty database to restore into")
-def restore_command(source: Path, target: str) -> None:
-    """Restore a backup into an empty database, then check every table and the audit chain."""
+@click.option(
+    "--store",
+    "store_path",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="the restored installation's STORE_PATH: the backup's store files are copied there and checked",
+)
+def restore_command(source: Path, target: str, store_path: Path | None) -> None:
+    """Restore a backup into an empty database (and its store files), then check every table, the audit
+    chain and every store file."""
     restore(source, target)
     engine = sa.create_engine(target)
     try:
         with Session(engine) as session:
-            facts = summary(session)
+            if store_path is not None:
+                copy_store(store_files(session), source.with_name(source.name + ".store"), store_path)
+            facts = summary(session, store_path)
     finally:
         engine.dispose()
+    bad = facts.get("store_files_missing_or_altered", [])
     click.echo(
         f"restored {sum(facts['tables'].values())} rows in {len(facts['tables'])} tables; "
         f"audit chain {'verified' if facts['audit_ok'] else 'BROKEN'} ({facts['audit_events']} events)"
+        + (f"; store files {'complete' if not bad else f'{len(bad)} MISSING OR ALTERED'}" if store_path else "")
     )
-    if not facts["audit_ok"]:
+    if not facts["audit_ok"] or bad:
         raise SystemExit(1)

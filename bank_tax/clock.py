@@ -24,6 +24,7 @@ moment as its parent.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -49,6 +50,10 @@ def offset() -> dt.timedelta:
     if _offset is None:
         raw = os.environ.get(OFFSET_ENV, "").strip()
         _offset = dt.timedelta(seconds=float(raw)) if raw else dt.timedelta(0)
+        if _offset:  # meant for tests and demonstrations: say so loudly anywhere else
+            logging.getLogger(__name__).warning(
+                "the clock is moved by %s from the machine's (%s); unset it in production", _offset, OFFSET_ENV
+            )
     return _offset
 
 

@@ -12,7 +12,6 @@ from pathlib import Path
 
 from flask import current_app
 
-from bank_tax import clock
 from bank_tax.db import db
 
 
@@ -28,17 +27,15 @@ def run(
     from bank_tax.modelling.scoring import champion
     from bank_tax.sources import service as sources
 
-    moment = as_of or clock.now()
     files = []
     if ingest:
         inbox = Path(current_app.config.get("INBOX_PATH") or Path(current_app.instance_path) / "inbox")
         files = sources.scan_inbox(db.scope, inbox)
     model = champion()  # 503 before anything starts when there is none
-    summary = runner.run(
-        "scores", as_of=moment, workers=workers, partition_firms=partition_firms, progress=progress
-    )
+    # no moment given: today's unfinished run (killed) is resumed, or a new one runs as of now
+    summary = runner.run("scores", as_of=as_of, workers=workers, partition_firms=partition_firms, progress=progress)
     return {
-        "as_of": moment.isoformat(),
+        "as_of": summary.as_of.isoformat(),
         "files": len(files),
         "batch_run_id": summary.run_id,
         "status": summary.status,

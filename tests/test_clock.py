@@ -27,7 +27,8 @@ ALLOWED = {("bank_tax/clock.py", "_wall")}
 def wall_clock_reads(source: str, path: str) -> list[str]:
     """Every read of the wall clock in ``source``: ``datetime.now`` / ``utcnow`` / ``date.today`` (on any
     spelling of the module), SQL's ``func.now()``, ``time.time()`` and ``numpy.datetime64('now'|'today')``,
-    outside :data:`ALLOWED`. Monotonic timers (``time.perf_counter``, ``time.monotonic``) are fine."""
+    outside :data:`ALLOWED`, and ``now().date()`` (UTC's date where China's is meant). Monotonic timers
+    (``time.perf_counter``, ``time.monotonic``) are fine."""
     tree = ast.parse(source)
     found = []
 
@@ -56,6 +57,15 @@ def wall_clock_reads(source: str, path: str) -> list[str]:
                         hit = f"datetime64({arg.value!r})"
             elif isinstance(f, ast.Name) and f.id == "utcnow":
                 hit = "utcnow()"
+            if (  # now().date(): a UTC timestamp's date taken for a business date (China's is clock.today())
+                isinstance(f, ast.Attribute)
+                and f.attr == "date"
+                and not node.args
+                and isinstance(f.value, ast.Call)
+                and isinstance(f.value.func, ast.Attribute)
+                and f.value.func.attr == "now"
+            ):
+                hit = "now().date()"
             if hit:
                 found.append(f"{path}:{node.lineno}: {hit}")
         for child in ast.iter_child_nodes(node):
@@ -79,6 +89,7 @@ f = np.datetime64("today")
 g = sa.func.now()
 h = time.perf_counter()  # a duration: allowed
 i = dt.datetime.fromtimestamp(0)
+j = clock.now().date()
 """
     found = wall_clock_reads(snippet, "x.py")
     assert [f.split(": ")[1] for f in found] == [
@@ -90,6 +101,7 @@ i = dt.datetime.fromtimestamp(0)
         "datetime64('today')",
         "func.now()",
         "datetime.fromtimestamp()",
+        "now().date()",
     ]
 
 
@@ -208,8 +220,9 @@ def test_new_years_eve_in_utc_is_new_years_day_for_the_report_the_grade_year_and
             body = taxcredit.credit_warnings(session, principal=_staff(), uscc=f.uscc, now=now)
     # the grade year: the running evaluation is 2027's, and the latest published grade (April 2026) 2025's
     assert body["year"] == 2027 and body["last_grade"] == "A" and body["last_grade_year"] == 2025
-    # the firm's warnings: December 2026's return is due on Monday 18 January 2027 (1 January and the
-    # weekend after it are 3 rest days in the filing period: 15 + 3), counted in 2026's evaluation
+    # the firm's warnings: December 2026's return is due on Wednesday 20 January 2027 (1 January and the
+    # weekend after it are 3 rest days in the filing period: 3 working days after the 15th), counted in
+    # 2026's evaluation
     (due,) = [w for w in body["warnings"] if w["code"] == "filing_due"]
-    assert due["deadline"] == dt.date(2027, 1, 18) and due["statutory_deadline"] == dt.date(2027, 1, 15)
-    assert "2026年12月" in due["zh"] and "还有 17 天" in due["zh"]
+    assert due["deadline"] == dt.date(2027, 1, 20) and due["statutory_deadline"] == dt.date(2027, 1, 15)
+    assert "2026年12月" in due["zh"] and "还有 19 天" in due["zh"]

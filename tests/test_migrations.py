@@ -40,7 +40,7 @@ def test_feature_snapshots_move_into_the_store_and_back(tmp_path):
 
     import numpy as np
 
-    from bank_tax import create_app
+    from bank_tax import create_app, store
     from bank_tax.config import TestConfig
     from bank_tax.db import db
     from bank_tax.features import service
@@ -87,6 +87,79 @@ def test_feature_snapshots_move_into_the_store_and_back(tmp_path):
             with np.load(io.BytesIO(bytes(data)), allow_pickle=False) as z:
                 assert z["usccs"].tolist() == usccs.tolist() and z["names"].tolist() == names.tolist()
                 assert np.array_equal(z["values"], values, equal_nan=True)
-            assert sha == hashlib.sha256(bytes(data)).hexdigest() and not list(store_path.rglob("*.parquet"))
+            assert sha == hashlib.sha256(bytes(data)).hexdigest()
+            assert [p.relative_to(store_path).as_posix() for p in files] == store.orphans(set(), base=store_path)
         finally:
             engine.dispose()
+
+
+def test_a_snapshot_blob_that_does_not_match_its_digest_is_not_moved(tmp_path):
+    """0012 refuses to turn an altered blob into a 'valid' Parquet part: the upgrade stops, nothing moves."""
+    import datetime as dt
+
+    import pytest
+
+    with fresh_database(tmp_path) as url:
+        upgrade(url, "0011")
+        engine = make_engine(url)
+        try:
+            with engine.begin() as conn:
+                conn.execute(
+                    sa.text(
+                        "INSERT INTO feature_snapshot (as_of, feature_set_version, n_firms, sha256, data, created_at)"
+                        " VALUES (:t, 'fs-test', 0, :h, :d, :t)"
+                    ),
+                    {"t": dt.datetime(2026, 11, 1, tzinfo=dt.UTC), "h": "0" * 64, "d": b"not what was hashed"},
+                )
+            with pytest.raises(RuntimeError, match="does not match its digest"):
+                upgrade(url, store_path=str(tmp_path / "store"))
+            assert not list((tmp_path / "store").rglob("*.parquet"))
+        finally:
+            engine.dispose()
+
+
+def test_stored_returns_get_the_statutory_deadline(tmp_path):
+    """0014: a return stored with the unmoved 15th (as before deadlines moved with holidays) is raised to
+    the moved deadline; one with a later deadline (an extension) keeps it."""
+    from bank_tax import create_app
+    from bank_tax.config import TestConfig
+    from bank_tax.db import db
+    from bank_tax.sources import ingest
+    from bank_tax.sources.specs import SOURCES
+    from tests import factories
+    from tests.sources.helpers import csv_bytes, vat
+
+    with fresh_database(tmp_path) as url:
+        upgrade(url)
+        app = create_app(TestConfig, instance_path=str(tmp_path / "instance"), DATABASE_URL=url)
+        with app.app_context(), db.scope() as s:
+            a, b = factories.enterprise(s).uscc, factories.enterprise(s).uscc
+            rows = [
+                vat(a, period="2026-09", filed_on="2026-10-20", received_at="2026-10-21T02:00:00+00:00"),
+                vat(
+                    b,
+                    period="2026-09",
+                    due_date="2026-11-30",
+                    filed_on="2026-10-20",
+                    received_at="2026-10-21T02:00:00+00:00",
+                ),
+            ]
+            ingest.ingest(
+                s,
+                source=SOURCES["vat_declarations"],
+                data=csv_bytes("vat_declarations", rows),
+                filename="v.csv",
+                actor=None,
+            )
+        db.engine_of(app).dispose()
+        engine = make_engine(url)
+        try:
+            with engine.begin() as conn:  # as an older version stored it
+                conn.execute(sa.text("UPDATE vat_declaration SET due_date = '2026-10-15' WHERE uscc = :u"), {"u": a})
+            downgrade(url, "0013")
+            upgrade(url)
+            with engine.connect() as conn:
+                due = dict(conn.execute(sa.text("SELECT uscc, due_date FROM vat_declaration")).all())
+        finally:
+            engine.dispose()
+    assert {k: str(v)[:10] for k, v in due.items()} == {a: "2026-10-26", b: "2026-11-30"}

@@ -54,27 +54,36 @@ class Summary:
     retried: int = 0
     skipped: int = 0  # already done before this call (a resumed run)
     firms: int = 0
+    as_of: dt.datetime | None = None
     snapshot_id: int | None = None
     score_run_id: int | None = None
     peak_rss_mb: dict[str, float] = field(default_factory=dict)
 
     def outputs(self, run: BatchRun) -> None:
-        self.status, self.firms = run.status, run.n_firms
+        self.status, self.firms, self.as_of = run.status, run.n_firms, run.as_of
         self.snapshot_id, self.score_run_id = run.snapshot_id, run.score_run_id
 
 
-def start(session: Session, stage_name: str, *, as_of: dt.datetime, partition_firms: int) -> BatchRun:
-    """The unfinished run of this stage, moment and key to resume, or a new one with its partitions."""
+def unfinished(session: Session, stage_name: str, *, key: str, as_of: dt.datetime | None) -> BatchRun | None:
+    """The run to resume: of this stage and key, not done, as of ``as_of`` exactly; with no moment given
+    (the daily job, the CLI without ``--as-of``), the newest one begun today (China's date)."""
+    stmt = sa.select(BatchRun).where(BatchRun.stage == stage_name, BatchRun.key == key, BatchRun.status != "done")
+    if as_of is not None:
+        stmt = stmt.where(BatchRun.as_of == as_of)
+    else:
+        stmt = stmt.where(BatchRun.started_at >= clock.day_start(clock.today()))
+    return session.scalar(stmt.order_by(BatchRun.id.desc()).limit(1))
+
+
+def start(session: Session, stage_name: str, *, as_of: dt.datetime | None, partition_firms: int) -> BatchRun:
+    """The unfinished run of this stage, moment and key to resume, or a new one (as of ``as_of``, or now)
+    with its partitions."""
     stage = STAGES[stage_name]
     key = stage.key(session)
-    found = session.scalar(
-        sa.select(BatchRun)
-        .where(BatchRun.stage == stage_name, BatchRun.as_of == as_of, BatchRun.key == key)
-        .where(BatchRun.status != "done")
-        .order_by(BatchRun.id.desc())
-    )
+    found = unfinished(session, stage_name, key=key, as_of=as_of)
     if found is not None:
         return found
+    as_of = as_of or clock.now()
     run = BatchRun(stage=stage_name, as_of=as_of, key=key, partition_firms=partition_firms)
     session.add(run)
     session.flush()
@@ -97,7 +106,9 @@ def run_partition(session: Session, run_id: int, part_id: int) -> dict:
     """Compute one partition and mark it done, in ``session`` (the caller commits both together)."""
     t0 = time.perf_counter()
     run = session.get(BatchRun, run_id)
-    part = session.get(BatchPartition, part_id)
+    part = session.get(BatchPartition, part_id, with_for_update=True)  # one worker per partition
+    if part.status == "done":  # committed already (by a worker that died after, or a resumer beside us)
+        return {"part": part.part, "firms": part.n_firms, "peak_rss_mb": part.peak_rss_mb, "pid": os.getpid()}
     usccs = partitions.firms(session, first=part.first_uscc, last=part.last_uscc, registered_by=run.started_at)
     n = STAGES[run.stage].partition(session, run, part.part, usccs)
     part.status, part.n_firms, part.finished_at = "done", n, clock.now()
@@ -146,22 +157,26 @@ def _finish(session: Session, run_id: int) -> BatchRun:
 
 
 def _failed(run_id: int, part_id: int, message: str) -> None:
+    """Record a failed attempt, unless the partition committed after all (its work then stands)."""
     with db.scope() as s:
-        part = s.get(BatchPartition, part_id)
-        part.attempts += 1
-        part.status, part.message = "failed", message[:500]
+        s.execute(
+            sa.update(BatchPartition)
+            .where(BatchPartition.id == part_id, BatchPartition.status != "done")
+            .values(attempts=BatchPartition.attempts + 1, status="failed", message=message[:500])
+        )
 
 
 def run(
     stage_name: str,
     *,
-    as_of: dt.datetime,
+    as_of: dt.datetime | None,
     session: Session | None = None,
     workers: int | None = None,
     partition_firms: int | None = None,
     progress: bool = False,
 ) -> Summary:
-    """Run (or resume) ``stage_name`` as of ``as_of`` over every partition; see the module docstring."""
+    """Run (or resume) ``stage_name`` as of ``as_of`` over every partition; see the module docstring. With
+    no moment, today's unfinished run is resumed, or a new one begins as of now."""
     size = partition_firms or int(current_app.config.get("BATCH_PARTITION_FIRMS") or 50_000)
     if session is not None:
         return _in_session(session, stage_name, as_of=as_of, size=size, progress=progress)
@@ -181,6 +196,7 @@ def run(
         bar.close()
     with db.scope() as s:
         summary.outputs(_finish(s, run_id))
+        summary.failed = len(_pending(s, run_id))  # what is left undone, whatever the workers said
     return summary
 
 
@@ -240,9 +256,7 @@ def _on_pool(summary: Summary, todo: list[tuple[int, int]], *, workers: int, bar
                 try:
                     _note(summary, fut.result())
                     bar.update(1)
-                except BrokenProcessPool as exc:  # a worker died (killed): the rest wait for the next call
-                    _failed(summary.run_id, part_id, f"worker died: {exc}")
-                    summary.failed += 1 + len(futures)
+                except BrokenProcessPool:  # a worker died (killed): what did not commit waits for the next call
                     return
                 except Exception as exc:
                     _failed(summary.run_id, part_id, f"{type(exc).__name__}: {exc}")
@@ -256,7 +270,9 @@ def _on_pool(summary: Summary, todo: list[tuple[int, int]], *, workers: int, bar
                 break  # re-read the futures: a retry may have been added
 
 
-def _in_session(session: Session, stage_name: str, *, as_of: dt.datetime, size: int, progress: bool) -> Summary:
+def _in_session(
+    session: Session, stage_name: str, *, as_of: dt.datetime | None, size: int, progress: bool
+) -> Summary:
     run_ = start(session, stage_name, as_of=as_of, partition_firms=size)
     todo = _pending(session, run_.id)
     summary = Summary(run_id=run_.id, status="running", partitions=run_.n_partitions)

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from bank_tax.batch.models import BatchRun
 from bank_tax.modelling import scoring
 from bank_tax.modelling.models import ScoreRun
+from bank_tax.modelling.service import registry
 
 
 @dataclass(frozen=True)
@@ -28,8 +29,10 @@ class Scores:
         run.snapshot_id, run.score_run_id = score_run.snapshot_id, score_run.id
 
     def partition(self, session: Session, run: BatchRun, part: int, usccs: list[str]) -> int:
+        # the run's own model (its key), not whatever is champion now: a promotion mid-run must not mix two
         score_run = session.get(ScoreRun, run.score_run_id)
-        return scoring.score_partition(session, run=score_run, part=part, usccs=usccs, model=scoring.champion())
+        model = registry().load(score_run.model_version)
+        return scoring.score_partition(session, run=score_run, part=part, usccs=usccs, model=model)
 
     def finish(self, session: Session, run: BatchRun) -> None:
         scoring.finish_run(session, session.get(ScoreRun, run.score_run_id))

@@ -113,7 +113,11 @@ def pipeline_run_command(as_of: str | None, no_ingest: bool, workers: int | None
 
     try:
         result = pipeline.run(
-            as_of=_moment(as_of), ingest=not no_ingest, progress=True, workers=workers, partition_firms=partition_firms
+            as_of=clock.parse_moment(as_of) if as_of else None,
+            ingest=not no_ingest,
+            progress=True,
+            workers=workers,
+            partition_firms=partition_firms,
         )
     except DomainError as exc:
         _fail(exc)
@@ -124,4 +128,7 @@ def pipeline_run_command(as_of: str | None, no_ingest: bool, workers: int | None
         f"({result['firms']} firms, model {result['model_version']}, peak {result['peak_rss_mb']:.0f} MB)"
     )
     if result["status"] != "done":
-        raise click.ClickException(f"batch run {result['batch_run_id']} is {result['status']}: run it again to resume")
+        raise click.ClickException(
+            f"batch run {result['batch_run_id']} is {result['status']}: run it again (--as-of {result['as_of']}, or"
+            " without --as-of today) to resume"
+        )

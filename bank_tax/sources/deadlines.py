@@ -6,9 +6,10 @@ corporate income tax return on 31 May of the next year. Then 税收征收管理�
 
 * a deadline that falls on a rest day (a weekend or a public holiday) moves to the next working day;
 * 3 or more consecutive rest days inside the filing period (the 1st to the 15th) extend the deadline by
-  that many days (then moved again if it lands on a rest day).
+  that many days, counted as the tax bureau counts them in its yearly notices: working days after the 15th.
 
-So October 2026's returns (National Day 1–7 October) are due on 22 October, and a return filed that day
+So October 2026's returns (National Day 1–7 October) are due on 26 October (税总办征科函〔2025〕64号
+gives the whole year; ``tests/sources/test_deadlines.py`` checks the rule against it), and a return filed that day
 is on time: in ingestion (which stores this deadline for a row sent without one, or with an earlier one),
 the features, the pre-evaluation, the firm's warnings and the synthetic province alike.
 """
@@ -37,7 +38,8 @@ RULES = {
     "holiday_move": {
         "min_run": 3,
         "source": "《中华人民共和国税收征收管理法实施细则》第一百零九条：纳税期限的最后一日是法定休假日的，"
-        "以休假日期满的次日为期限的最后一日；在期限内有连续3日以上法定休假日的，按休假日天数顺延",
+        "以休假日期满的次日为期限的最后一日；在期限内有连续3日以上法定休假日的，按休假日天数顺延"
+        "（国家税务总局每年的申报纳税期限通知按工作日顺延，如税总办征科函〔2025〕64号）",
     },
 }
 
@@ -90,7 +92,9 @@ def move(statutory: dt.date, period_start: dt.date | None = None) -> Deadline:
         need = RULES["holiday_move"]["min_run"]
         runs = tuple((a, b) for a, b in workdays.rest_runs(period_start, statutory) if (b - a).days + 1 >= need)
         extra = sum((b - a).days + 1 for a, b in runs)
-    due = workdays.next_workday(statutory + dt.timedelta(days=extra))
+    # the tax bureau counts the extension in working days after the statutory day (its yearly notices:
+    # 2026's January deadline is the 20th, October's the 26th), and a deadline on a rest day moves on
+    due = workdays.add_workdays(statutory, extra) if extra else workdays.next_workday(statutory)
     projected = workdays.source_of(due.year) == "projected" or workdays.source_of(statutory.year) == "projected"
     return Deadline(statutory=statutory, due=due, extended_by=extra, runs=runs, projected=projected)
 

@@ -228,10 +228,6 @@ def validate(parsed: Parsed, source: Source) -> Validated:
             idx = np.nonzero(wrong)[0]
             errors.append((idx, f.name, np.broadcast_to(np.asarray(reason, dtype=object), (n,))[idx]))
             bad |= wrong
-    for name, floor in source.floors:  # e.g. the statutory filing deadline (NaT where the row is bad)
-        low = floor(values)
-        sent = values[name]
-        values[name] = np.where(np.isnat(sent) | (sent < low), low, sent)
     for rule in source.rules:
         hit, name, reason = rule(values)
         hit = hit & ~bad  # a row already wrong in a field is not judged on rules over that field
@@ -240,6 +236,16 @@ def validate(parsed: Parsed, source: Source) -> Validated:
             errors.append((idx, name, np.full(idx.shape[0], reason, dtype=object)))
             bad |= hit
     return Validated(values=values, bad=bad, errors=errors)
+
+
+def apply_floors(source: Source, values: dict[str, np.ndarray]) -> None:
+    """Raise each floored column (the statutory filing deadline) to its floor, and fill its blanks: after
+    the rows are hashed, so a row's content hash stays that of what the agency sent (a file sent before
+    and after a calendar change, or before this rule, is still recognised as the same)."""
+    for name, floor in source.floors:
+        low = floor(values)  # NaT where the row is bad
+        sent = values[name]
+        values[name] = np.where(np.isnat(sent) | (sent < low), low, sent)
 
 
 # ---- duplicates, corrections and versions ---------------------------------------------------------------
@@ -421,6 +427,7 @@ def ingest(
     hashes = np.zeros(all_idx.shape[0], dtype=np.int64)
     if good.any():
         hashes[good] = hashing.row_hash(_content_columns(source, checked.values, np.nonzero(good)[0]))
+    apply_floors(source, checked.values)
     say("matching keys and versions")
     status, version = classify(session, source, checked.values, hashes, good, parsed.lines)
     good_idx = np.nonzero(good)[0]

@@ -111,7 +111,7 @@ def behaviour(session: Session, *, usccs, year: int, as_of: dt.datetime) -> tupl
     exists = est_month[:, None] < months[None, :]  # records from the month after founding
     # a month counts once its return is due (the 15th of the next month, moved for holidays): later ones
     # are not missing yet
-    due_months = np.array([closed or due_date(year, m + 1) < today for m in month_index])
+    due_months = np.array([due_date(year, m + 1) < today for m in month_index])  # a closed year too (January)
     exists &= due_months[None, :]
 
     # monthly VAT declarations of the year

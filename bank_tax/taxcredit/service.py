@@ -25,14 +25,13 @@ from bank_tax.taxcredit.evaluate import published_year
 from bank_tax.taxcredit.warnings import firm_warnings
 
 
-def published_grade(session: Session, uscc: str, year: int) -> str | None:
-    """The grade the tax bureau published for ``year`` (latest version), if any."""
-    return session.scalar(
-        sa.select(CreditGrade.grade)
-        .where(CreditGrade.uscc == uscc, CreditGrade.year == year)
-        .order_by(CreditGrade.version.desc())
-        .limit(1)
-    )
+def published_grade(session: Session, uscc: str, year: int, *, as_of: dt.datetime | None = None) -> str | None:
+    """The grade the tax bureau published for ``year`` (latest version), if any; as known at ``as_of``
+    (received by then, evaluated by that day) when given."""
+    stmt = sa.select(CreditGrade.grade).where(CreditGrade.uscc == uscc, CreditGrade.year == year)
+    if as_of is not None:
+        stmt = stmt.where(CreditGrade.received_at <= as_of, CreditGrade.evaluated_on <= clock.business_date(as_of))
+    return session.scalar(stmt.order_by(CreditGrade.version.desc()).limit(1))
 
 
 def what_if(session: Session, *, uscc: str, grades: dict[str, str], now: dt.datetime) -> dict:
@@ -66,7 +65,7 @@ def credit_warnings(
     now = now or clock.now()
     body = firm_warnings(session, uscc=uscc, now=now)
     year = published_year(session, as_of=now)  # before April's publication: the year before last
-    body["last_grade"] = published_grade(session, uscc, year) if year is not None else None
+    body["last_grade"] = published_grade(session, uscc, year, as_of=now) if year is not None else None
     body["last_grade_year"] = year
     try:
         body["what_if"] = what_if(

@@ -2,8 +2,9 @@
 
 Every stored snapshot's compressed numpy archive becomes one Parquet part under the store
 (``STORE_PATH``; the migration is told it through ``migrate.upgrade(..., store_path=...)`` or finds
-it as the app would); downgrading reads the parts back into blobs. Both directions keep every value
-bit for bit (tested in ``tests/test_migrations.py``).
+it as the app would); downgrading reads the parts back into blobs and leaves the files (no longer
+referenced) for clean-up. Both directions check the digests first and keep every value bit for bit
+(tested in ``tests/test_migrations.py``).
 
 Revision ID: 0012
 Revises: 0011
@@ -80,7 +81,12 @@ def upgrade() -> None:
 
     conn = op.get_bind()
     base = None
-    for sid, data in conn.execute(sa.select(snapshot.c.id, snapshot.c.data).order_by(snapshot.c.id)).all():
+    ids = conn.execute(sa.select(snapshot.c.id).order_by(snapshot.c.id)).scalars().all()
+    for sid in ids:  # one blob in memory at a time: they are what grew too large
+        sha, data = conn.execute(sa.select(snapshot.c.sha256, snapshot.c.data).where(snapshot.c.id == sid)).one()
+        data = bytes(data)
+        if hashlib.sha256(data).hexdigest() != sha:  # an altered snapshot must not come out as a valid one
+            raise RuntimeError(f"feature snapshot {sid} does not match its digest; not moved (restore it first)")
         base = base or _store()
         with np.load(io.BytesIO(data), allow_pickle=False) as z:
             usccs, names, values = z["usccs"], [str(n) for n in z["names"]], z["values"]
@@ -109,16 +115,28 @@ def downgrade() -> None:
     op.add_column("feature_snapshot", sa.Column("data", sa.LargeBinary(), nullable=False, server_default=sa.text("''")))
     conn = op.get_bind()
     base = None
-    rows = conn.execute(sa.select(part.c.snapshot_id, part.c.path).order_by(part.c.snapshot_id, part.c.part)).all()
-    by_snapshot: dict[int, list[str]] = {}
-    for sid, path in rows:
-        by_snapshot.setdefault(sid, []).append(path)
-    for sid, paths in by_snapshot.items():
+    rows = conn.execute(
+        sa.select(part.c.snapshot_id, part.c.path, part.c.sha256).order_by(part.c.snapshot_id, part.c.part)
+    ).all()
+    by_snapshot: dict[int, list[tuple[str, str]]] = {
+        sid: [] for sid in conn.execute(sa.select(snapshot.c.id)).scalars()
+    }
+    for sid, path, sha in rows:
+        by_snapshot[sid].append((path, sha))
+    for sid, files in by_snapshot.items():
         base = base or _store()
-        table = pa.concat_tables([pq.read_table(base / p) for p in paths])
-        names = [n for n in table.column_names if n != "uscc"]
-        usccs = np.asarray(table.column("uscc").to_numpy(zero_copy_only=False), dtype="U18")
-        values = np.column_stack([table.column(n).to_numpy() for n in names]).reshape(len(usccs), len(names))
+        tables = []
+        for path, sha in files:
+            if store._digest(base / path) != sha:
+                raise RuntimeError(f"{path} does not match its digest; snapshot {sid} not moved back")
+            tables.append(pq.read_table(base / path))
+        if tables:
+            table = pa.concat_tables(tables)
+            names = [n for n in table.column_names if n != "uscc"]
+            usccs = np.asarray(table.column("uscc").to_numpy(zero_copy_only=False), dtype="U18")
+            values = np.column_stack([table.column(n).to_numpy() for n in names]).reshape(len(usccs), len(names))
+        else:  # a snapshot of no firm (or one whose run never finished)
+            names, usccs, values = [], np.array([], dtype="U18"), np.empty((0, 0))
         buf = io.BytesIO()
         np.savez_compressed(buf, usccs=usccs, names=np.array(names), values=values)
         data = buf.getvalue()
@@ -127,8 +145,8 @@ def downgrade() -> None:
             .where(snapshot.c.id == sid)
             .values(data=data, sha256=hashlib.sha256(data).hexdigest())
         )
-        for p in paths:
-            (base / p).unlink(missing_ok=True)
+        # the files stay: this runs inside the migration's transaction, and a later failure would roll the
+        # rows back while deleted files stayed gone (bank_tax.store.orphans lists them for clean-up)
     with op.batch_alter_table("feature_snapshot_part", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_feature_snapshot_part_snapshot_id"))
     op.drop_table("feature_snapshot_part")

@@ -76,7 +76,7 @@ def test_a_process_pool_gives_the_scores_of_a_serial_run(world):
         serial = runner.run("scores", as_of=AS_OF, workers=1, partition_firms=2)
         pooled = runner.run("scores", as_of=AS_OF + dt.timedelta(seconds=1), workers=2, partition_firms=2)
         assert serial.status == pooled.status == "done" and serial.partitions == pooled.partitions == 4
-        assert len(pooled.peak_rss_mb) == 2 or pooled.partitions <= 1  # two worker processes did the work
+        assert 1 <= len(pooled.peak_rss_mb) <= 2  # worker processes did the work (one may have taken all)
         with db.scope() as s:
             a, b = _scores(s, serial.score_run_id), _scores(s, pooled.score_run_id)
             frames = [snapshots.load(s, x.snapshot_id) for x in (serial, pooled)]
@@ -94,11 +94,10 @@ def test_a_failing_partition_is_tried_again_and_a_failed_run_resumes(world, monk
 
         monkeypatch.setenv("BANK_TAX_FAULTS", "scoring.batch=raise@3+")  # the third partition, every time
         faults.reset()
-        later = AS_OF + dt.timedelta(hours=1)
-        first = runner.run("scores", as_of=later, workers=1, partition_firms=3)
+        first = runner.run("scores", as_of=None, workers=1, partition_firms=3)  # as the daily job runs: now
         monkeypatch.delenv("BANK_TAX_FAULTS")
         faults.reset()
-        again = runner.run("scores", as_of=later, workers=1, partition_firms=3)
+        again = runner.run("scores", as_of=None, workers=1, partition_firms=3)  # today's unfinished run resumes
         with db.scope() as s:
             run = s.get(BatchRun, again.run_id)
             left = s.scalar(
@@ -108,4 +107,5 @@ def test_a_failing_partition_is_tried_again_and_a_failed_run_resumes(world, monk
             )
             scores = _scores(s, again.score_run_id)
     assert first.status == "failed" and first.failed == 1 and again.run_id == first.run_id
+    assert again.as_of == first.as_of
     assert again.status == "done" and again.skipped == 2 and again.done == 1 and left == 0 and len(scores) == 7

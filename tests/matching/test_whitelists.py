@@ -109,7 +109,7 @@ def test_diff_against_the_previous_edition(client, session, champion, world):
                 "tax_type": "vat",
                 "period": "2026-01",
                 "amount": "500.00",
-                "arisen_on": (clock.now().date() - dt.timedelta(days=20)).isoformat(),
+                "arisen_on": (clock.today() - dt.timedelta(days=20)).isoformat(),
                 "received_at": (clock.now() - dt.timedelta(days=19)).isoformat(),
             }
         ],

@@ -21,18 +21,19 @@ pytestmark = pytest.mark.dated  # make test-moments runs it at every moment of t
 
 D = dt.date
 
-# period → when its return is due, by hand from the 2026 notice (the reason beside each)
+# period → when its return is due, as the State Taxation Administration published it for 2026
+# (国家税务总局办公厅关于明确2026年度申报纳税期限的通知, 税总办征科函〔2025〕64号), with its reasons
 DUE_2026 = {
-    "2025-12": D(2026, 1, 19),  # 1–3 Jan off: 15 + 3 = 18, a Sunday → Monday 19
-    "2026-01": D(2026, 2, 24),  # the 15th is the first day of the Spring Festival (15–23 Feb) → the 24th
+    "2025-12": D(2026, 1, 20),  # 1–3 Jan off (3 days): 3 working days after the 15th
+    "2026-01": D(2026, 2, 24),  # 15–23 Feb off: the day after the holiday
     "2026-02": D(2026, 3, 16),  # the 15th is a Sunday
-    "2026-03": D(2026, 4, 20),  # Qingming 4–6 Apr: 15 + 3 = 18, a Saturday → Monday 20
-    "2026-04": D(2026, 5, 20),  # Labour Day 1–5 May: 15 + 5
-    "2026-05": D(2026, 6, 15),  # the Dragon Boat Festival (19–21 Jun) comes after the 15th
+    "2026-03": D(2026, 4, 20),  # 4–6 Apr off (3 days)
+    "2026-04": D(2026, 5, 22),  # 1–5 May off (5 days)
+    "2026-05": D(2026, 6, 15),
     "2026-06": D(2026, 7, 15),
     "2026-07": D(2026, 8, 17),  # the 15th is a Saturday
     "2026-08": D(2026, 9, 15),
-    "2026-09": D(2026, 10, 22),  # National Day 1–7 Oct: 15 + 7 (the 10th, a Saturday, is worked)
+    "2026-09": D(2026, 10, 26),  # 1–7 Oct off (7 days)
     "2026-10": D(2026, 11, 16),  # the 15th is a Sunday
     "2026-11": D(2026, 12, 15),
 }
@@ -61,12 +62,12 @@ def test_the_vectorised_deadlines_agree_with_the_table():
 
 def test_deadlines_in_a_year_still_to_be_published_follow_the_statutory_holidays():
     with workdays.library_until(2026):
-        assert deadlines.monthly_return(2026, 12).due == D(2027, 1, 18)  # 1 Jan (Fri) + the weekend: 15 + 3
+        assert deadlines.monthly_return(2026, 12).due == D(2027, 1, 20)  # 1 Jan (Fri) + the weekend: 3 working days
         feb = deadlines.monthly_return(2027, 1)  # the Spring Festival: eve 5 Feb to 8 Feb, 4 days
         assert feb.due == D(2027, 2, 19) and feb.extended_by == 4 and feb.projected
         assert "按法定假日推算" in feb.note_zh() and "projected" in feb.note_en()
-        oct_ = deadlines.monthly_return(2027, 9)  # National Day 1–3 Oct 2027 (Fri–Sun): 15 + 3
-        assert oct_.due == D(2027, 10, 18) and oct_.runs == ((D(2027, 10, 1), D(2027, 10, 3)),)
+        oct_ = deadlines.monthly_return(2027, 9)  # National Day 1–3 Oct 2027 (Fri–Sun): 3 working days
+        assert oct_.due == D(2027, 10, 20) and oct_.runs == ((D(2027, 10, 1), D(2027, 10, 3)),)
 
 
 @pytest.fixture
@@ -91,8 +92,8 @@ def test_ingestion_stores_the_moved_deadline_for_a_blank_or_unmoved_one(session,
     report = _land(
         session,
         [
-            _vat(firm, "2026-09", D(2026, 10, 22)),  # blank: the statutory deadline
-            _vat(other, "2026-09", D(2026, 10, 20), due="2026-10-15"),  # the unmoved 15th: raised to the 22nd
+            _vat(firm, "2026-09", D(2026, 10, 26)),  # blank: the statutory deadline
+            _vat(other, "2026-09", D(2026, 10, 20), due="2026-10-15"),  # the unmoved 15th: raised to the 26th
             _vat(firm, "2026-08", D(2026, 9, 30), due="2026-09-30"),  # a later one (an extension): kept
         ],
     )
@@ -102,8 +103,8 @@ def test_ingestion_stores_the_moved_deadline_for_a_blank_or_unmoved_one(session,
         for row in service.records(session, source=SOURCES["vat_declarations"], uscc=u, as_of=clock.now()):
             stored[(u, f"{row['data']['period']:%Y-%m}")] = row["data"]["due_date"]
     assert stored == {
-        (firm, "2026-09"): D(2026, 10, 22),
-        (other, "2026-09"): D(2026, 10, 22),
+        (firm, "2026-09"): D(2026, 10, 26),
+        (other, "2026-09"): D(2026, 10, 26),
         (firm, "2026-08"): D(2026, 9, 30),
     }
 
@@ -123,9 +124,9 @@ def test_a_return_filed_on_the_moved_deadline_is_on_time_in_features_and_pre_eva
     _land(
         session,
         [
-            _vat(on_time, "2026-09", D(2026, 10, 22), due="2026-10-15"),  # 7 days after the 15th, on time
-            _vat(two_late, "2026-09", D(2026, 10, 24)),  # 2 days late: within the 3 days' grace
-            _vat(four_late, "2026-09", D(2026, 10, 26)),  # 4 days late
+            _vat(on_time, "2026-09", D(2026, 10, 26), due="2026-10-15"),  # 11 days after the 15th, on time
+            _vat(two_late, "2026-09", D(2026, 10, 28)),  # 2 days late: within the 3 days' grace
+            _vat(four_late, "2026-09", D(2026, 10, 30)),  # 4 days late
         ],
     )
     as_of = dt.datetime(2026, 11, 20, 2, tzinfo=dt.UTC)

@@ -14,9 +14,9 @@ from tests.taxcredit.helpers import annual_return, arrear, firm, si_arrears, vat
 
 pytestmark = pytest.mark.dated  # make test-moments runs it at every moment of tests/moments.py
 
-# 2026's calendar (国办发明电〔2025〕号 notice of 4 November 2025): Labour Day 1–5 May with 9 May worked,
-# so April's returns are due on 20 May, not 15 (5 rest days in the filing period, art. 109); 31 May is a
-# Sunday, so the 2025 annual return is due on Monday 1 June.
+# 2026's deadlines as the tax bureau published them (税总办征科函〔2025〕64号): Labour Day 1–5 May, so
+# April's returns are due on 22 May, not the 15th (5 working days later, art. 109); 31 May is a Sunday,
+# so the 2025 annual return is due on Monday 1 June.
 NOW = dt.datetime(2026, 5, 18, 9, 0, tzinfo=clock.SHANGHAI)
 
 
@@ -47,10 +47,10 @@ def test_late_filings_an_upcoming_return_and_statement_and_what_repair_would_ope
         "a credit repair restores 60%",  # January's and February's: 31–90 days ago
         "a credit repair restores 80%",  # March's: within 30 days
     }
-    (due,) = by_code["filing_due"]  # April's return, due on 20 May (moved from the 15th for Labour Day)
-    assert due["status"] == "upcoming" and due["deadline"] == dt.date(2026, 5, 20) and due["severity"] == "high"
-    assert due["statutory_deadline"] == dt.date(2026, 5, 15) and "2026-05-20" in due["zh"] and "顺延" in due["zh"]
-    assert due["repair"]["deadline"] == dt.date(2026, 5, 23)
+    (due,) = by_code["filing_due"]  # April's return, due on 22 May (moved from the 15th for Labour Day)
+    assert due["status"] == "upcoming" and due["deadline"] == dt.date(2026, 5, 22) and due["severity"] == "high"
+    assert due["statutory_deadline"] == dt.date(2026, 5, 15) and "2026-05-22" in due["zh"] and "顺延" in due["zh"]
+    assert due["repair"]["deadline"] == dt.date(2026, 5, 25)
     (statement,) = by_code["statement_due"]  # the 2025 annual return: 31 May is a Sunday, so 1 June
     assert statement["deadline"] == dt.date(2026, 6, 1) and statement["points"] == -10.0
     assert statement["statutory_deadline"] == dt.date(2026, 5, 31)
@@ -69,12 +69,12 @@ def test_an_open_arrear_warns_until_the_year_end_and_a_return_within_grace_is_st
     arrear(session, f.uscc, 2026, 2)
     with app.app_context():
         body = service.credit_warnings(
-            session, principal=_staff(), uscc=f.uscc, now=dt.datetime(2026, 5, 22, 10, tzinfo=clock.SHANGHAI)
+            session, principal=_staff(), uscc=f.uscc, now=dt.datetime(2026, 5, 24, 10, tzinfo=clock.SHANGHAI)
         )
     (a,) = [w for w in body["warnings"] if w["code"] == "arrear"]
     assert a["points"] == -5.0 and a["repair"]["deadline"] == dt.date(2026, 12, 31) and "6" in a["repair"]["zh"]
-    (overdue,) = [w for w in body["warnings"] if w["code"] == "filing_overdue"]  # April's: due 20 May, 2 days late
-    assert overdue["deadline"] == dt.date(2026, 5, 23) and "在3日内补正可全额恢复分数" in overdue["repair"]["zh"]
+    (overdue,) = [w for w in body["warnings"] if w["code"] == "filing_overdue"]  # April's: due 22 May, 2 days late
+    assert overdue["deadline"] == dt.date(2026, 5, 25) and "在3日内补正可全额恢复分数" in overdue["repair"]["zh"]
     assert body["what_if"] is None  # no champion model here: nothing can be priced, the warnings still come
 
 
