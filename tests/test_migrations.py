@@ -31,10 +31,23 @@ def test_upgrade_compare_downgrade(tmp_path):
             engine.dispose()
 
 
+def _blob_snapshot(engine, data: bytes, sha256: str, n_firms: int) -> None:
+    """A feature snapshot stored as revision 0011 stored them: a blob in the row."""
+    import datetime as dt
+
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text(
+                "INSERT INTO feature_snapshot (as_of, feature_set_version, n_firms, sha256, data, created_at)"
+                " VALUES (:t, 'fs-test', :n, :h, :d, :t)"
+            ),
+            {"t": dt.datetime(2026, 11, 1, tzinfo=dt.UTC), "n": n_firms, "h": sha256, "d": data},
+        )
+
+
 def test_feature_snapshots_move_into_the_store_and_back(tmp_path):
     """0012: a snapshot stored as a blob before it becomes a Parquet part in the store, reloads bit for
     bit, and downgrading puts the same values back into a blob (and removes the file)."""
-    import datetime as dt
     import hashlib
     import io
 
@@ -58,14 +71,7 @@ def test_feature_snapshots_move_into_the_store_and_back(tmp_path):
         upgrade(url, "0011")
         engine = make_engine(url)
         try:
-            with engine.begin() as conn:
-                conn.execute(
-                    sa.text(
-                        "INSERT INTO feature_snapshot (as_of, feature_set_version, n_firms, sha256, data, created_at)"
-                        " VALUES (:t, 'fs-test', 3, :h, :d, :t)"
-                    ),
-                    {"t": dt.datetime(2026, 11, 1, tzinfo=dt.UTC), "h": hashlib.sha256(blob).hexdigest(), "d": blob},
-                )
+            _blob_snapshot(engine, blob, hashlib.sha256(blob).hexdigest(), 3)
             upgrade(url, store_path=str(store_path))
             files = list(store_path.rglob("*.parquet"))
             assert len(files) == 1
@@ -95,7 +101,6 @@ def test_feature_snapshots_move_into_the_store_and_back(tmp_path):
 
 def test_a_snapshot_blob_that_does_not_match_its_digest_is_not_moved(tmp_path):
     """0012 refuses to turn an altered blob into a 'valid' Parquet part: the upgrade stops, nothing moves."""
-    import datetime as dt
 
     import pytest
 
@@ -103,14 +108,7 @@ def test_a_snapshot_blob_that_does_not_match_its_digest_is_not_moved(tmp_path):
         upgrade(url, "0011")
         engine = make_engine(url)
         try:
-            with engine.begin() as conn:
-                conn.execute(
-                    sa.text(
-                        "INSERT INTO feature_snapshot (as_of, feature_set_version, n_firms, sha256, data, created_at)"
-                        " VALUES (:t, 'fs-test', 0, :h, :d, :t)"
-                    ),
-                    {"t": dt.datetime(2026, 11, 1, tzinfo=dt.UTC), "h": "0" * 64, "d": b"not what was hashed"},
-                )
+            _blob_snapshot(engine, b"not what was hashed", "0" * 64, 0)
             with pytest.raises(RuntimeError, match="does not match its digest"):
                 upgrade(url, store_path=str(tmp_path / "store"))
             assert not list((tmp_path / "store").rglob("*.parquet"))
