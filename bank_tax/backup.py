@@ -136,9 +136,7 @@ def summary(session: Session, store_path: Path | None = None) -> dict:
 
 
 def _intact(path: Path, sha256: str) -> bool:
-    from bank_tax.store import _digest
-
-    return path.exists() and _digest(path) == sha256
+    return path.exists() and store.digest(path) == sha256
 
 
 @click.command("backup")

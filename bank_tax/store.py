@@ -44,12 +44,11 @@ def root(path: str | os.PathLike | None = None) -> Path:
 
 @dataclass(frozen=True)
 class Stored:
-    """One file in the store: its path relative to the store, digest, rows and size."""
+    """One file in the store: its path relative to the store, digest and rows."""
 
     path: str
     sha256: str
     rows: int
-    bytes: int
 
 
 def new_name(kind: str, suffix: str = ".parquet") -> str:
@@ -57,12 +56,10 @@ def new_name(kind: str, suffix: str = ".parquet") -> str:
     return f"{kind}/{uuid.uuid4().hex[:2]}/{uuid.uuid4().hex}{suffix}"
 
 
-def _digest(path: Path) -> str:
-    h = hashlib.sha256()
+def digest(path: Path) -> str:
+    """The SHA-256 of a file's bytes."""
     with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
+        return hashlib.file_digest(fh, "sha256").hexdigest()
 
 
 def write(table: pa.Table, rel: str, *, base: Path | None = None) -> Stored:
@@ -75,7 +72,7 @@ def write(table: pa.Table, rel: str, *, base: Path | None = None) -> Stored:
     with open(tmp, "rb") as fh:
         os.fsync(fh.fileno())
     os.replace(tmp, target)
-    return Stored(path=rel, sha256=_digest(target), rows=table.num_rows, bytes=target.stat().st_size)
+    return Stored(path=rel, sha256=digest(target), rows=table.num_rows)
 
 
 def read(rel: str, sha256: str, *, base: Path | None = None, columns: list[str] | None = None) -> pa.Table:
@@ -83,14 +80,9 @@ def read(rel: str, sha256: str, *, base: Path | None = None, columns: list[str] 
     target = (base or root()) / rel
     if not target.exists():
         raise NotFound(f"the store has no file {rel} (was the store moved? STORE_PATH)")
-    if _digest(target) != sha256:
+    if digest(target) != sha256:
         raise Conflict(f"{rel} does not match its recorded digest; it was altered")
     return pq.read_table(target, columns=columns)
-
-
-def remove(rel: str, *, base: Path | None = None) -> None:
-    """Delete a file of the store (after the row that pointed to it is gone)."""
-    (base or root()).joinpath(rel).unlink(missing_ok=True)
 
 
 def orphans(known: set[str], *, base: Path | None = None) -> list[str]:

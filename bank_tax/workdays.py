@@ -127,15 +127,11 @@ class Day:
         return STATUTORY[self.holiday][1] if self.holiday in STATUTORY else None
 
 
-def _library_years() -> range:
-    years = sorted(chinese_calendar.constants.holidays)
-    return range(years[0].year, years[-1].year + 1)
-
-
 @lru_cache(maxsize=1)
 def library_years() -> range:
     """The years the installed ``chinesecalendar`` knows."""
-    return _library_years()
+    years = sorted(chinese_calendar.constants.holidays)
+    return range(years[0].year, years[-1].year + 1)
 
 
 def source_of(year: int) -> str:

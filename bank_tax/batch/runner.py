@@ -21,7 +21,7 @@ import datetime as dt
 import os
 import resource
 import time
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from multiprocessing import get_context
@@ -39,7 +39,7 @@ from bank_tax.db import db
 
 RETRIES = 1
 # what a worker process needs of this app's settings to build the same app
-WORKER_SETTINGS = ("DATABASE_URL", "MODEL_DIR", "STORE_PATH", "SECRET_KEY", "PII_KEY", "BATCH_PARTITION_FIRMS")
+WORKER_SETTINGS = ("DATABASE_URL", "MODEL_DIR", "STORE_PATH", "SECRET_KEY", "PII_KEY")
 
 
 @dataclass
@@ -50,7 +50,7 @@ class Summary:
     status: str
     partitions: int
     done: int = 0
-    failed: int = 0
+    failed: int = 0  # left undone at the end of the call (read back from the checkpoints)
     retried: int = 0
     skipped: int = 0  # already done before this call (a resumed run)
     firms: int = 0
@@ -124,23 +124,20 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def _pending(session: Session, run_id: int) -> list[tuple[int, int]]:
-    rows = session.execute(
-        sa.select(BatchPartition.id, BatchPartition.part)
-        .where(BatchPartition.run_id == run_id, BatchPartition.status != "done")
-        .order_by(BatchPartition.part)
-    ).all()
-    return [(r.id, r.part) for r in rows]
+def _pending(session: Session, run_id: int) -> list[int]:
+    """The ids of the run's partitions not done yet, in order."""
+    return list(
+        session.scalars(
+            sa.select(BatchPartition.id)
+            .where(BatchPartition.run_id == run_id, BatchPartition.status != "done")
+            .order_by(BatchPartition.part)
+        )
+    )
 
 
 def _finish(session: Session, run_id: int) -> BatchRun:
     run = session.get(BatchRun, run_id)
-    left = session.scalar(
-        sa.select(sa.func.count())
-        .select_from(BatchPartition)
-        .where(BatchPartition.run_id == run_id, BatchPartition.status != "done")
-    )
-    if left:
+    if _pending(session, run_id):
         run.status = "failed"
     else:
         STAGES[run.stage].finish(session, run)
@@ -196,7 +193,7 @@ def run(
         bar.close()
     with db.scope() as s:
         summary.outputs(_finish(s, run_id))
-        summary.failed = len(_pending(s, run_id))  # what is left undone, whatever the workers said
+        summary.failed = len(_pending(s, run_id))
     return summary
 
 
@@ -206,8 +203,8 @@ def _note(summary: Summary, stats: dict) -> None:
     summary.peak_rss_mb[key] = max(summary.peak_rss_mb.get(key, 0.0), stats["peak_rss_mb"])
 
 
-def _serially(summary: Summary, todo: list[tuple[int, int]], *, bar) -> None:
-    for part_id, _part in todo:
+def _serially(summary: Summary, todo: list[int], *, bar) -> None:
+    for part_id in todo:
         for attempt in range(RETRIES + 1):
             try:
                 with db.scope() as s:
@@ -216,9 +213,7 @@ def _serially(summary: Summary, todo: list[tuple[int, int]], *, bar) -> None:
                 break
             except Exception as exc:  # a partition's failure is recorded; the others go on
                 _failed(summary.run_id, part_id, f"{type(exc).__name__}: {exc}")
-                if attempt == RETRIES:
-                    summary.failed += 1
-                else:
+                if attempt < RETRIES:
                     summary.retried += 1
         bar.update(1)
 
@@ -241,33 +236,31 @@ def _worker_task(run_id: int, part_id: int) -> dict:
         return run_partition(s, run_id, part_id)
 
 
-def _on_pool(summary: Summary, todo: list[tuple[int, int]], *, workers: int, bar) -> None:
+def _on_pool(summary: Summary, todo: list[int], *, workers: int, bar) -> None:
     settings = {k: current_app.config.get(k) for k in WORKER_SETTINGS if current_app.config.get(k) is not None}
     settings["TESTING"] = bool(current_app.config.get("TESTING"))
     ctx = get_context("spawn")  # a fresh interpreter: no database connection or lock inherited by fork
     with ProcessPoolExecutor(
         max_workers=workers, mp_context=ctx, initializer=_worker_init, initargs=(settings, current_app.instance_path)
     ) as pool:
-        attempts = dict.fromkeys((p for p, _ in todo), 0)
-        futures = {pool.submit(_worker_task, summary.run_id, p): p for p, _ in todo}
+        attempts = dict.fromkeys(todo, 0)
+        futures = {pool.submit(_worker_task, summary.run_id, p): p for p in todo}
         while futures:
-            for fut in as_completed(list(futures)):
+            finished, _ = wait(futures, return_when=FIRST_COMPLETED)
+            for fut in finished:
                 part_id = futures.pop(fut)
                 try:
                     _note(summary, fut.result())
-                    bar.update(1)
                 except BrokenProcessPool:  # a worker died (killed): what did not commit waits for the next call
                     return
                 except Exception as exc:
                     _failed(summary.run_id, part_id, f"{type(exc).__name__}: {exc}")
                     attempts[part_id] += 1
-                    if attempts[part_id] > RETRIES:
-                        summary.failed += 1
-                        bar.update(1)
-                    else:
+                    if attempts[part_id] <= RETRIES:
                         summary.retried += 1
                         futures[pool.submit(_worker_task, summary.run_id, part_id)] = part_id
-                break  # re-read the futures: a retry may have been added
+                        continue
+                bar.update(1)
 
 
 def _in_session(
@@ -277,7 +270,7 @@ def _in_session(
     todo = _pending(session, run_.id)
     summary = Summary(run_id=run_.id, status="running", partitions=run_.n_partitions)
     summary.skipped = run_.n_partitions - len(todo)
-    for part_id, _part in tqdm(todo, desc=stage_name, unit="partition", disable=not progress):
+    for part_id in tqdm(todo, desc=stage_name, unit="partition", disable=not progress):
         _note(summary, run_partition(session, run_.id, part_id))
     summary.outputs(_finish(session, run_.id))
     return summary

@@ -127,7 +127,7 @@ def downgrade() -> None:
         base = base or _store()
         tables = []
         for path, sha in files:
-            if store._digest(base / path) != sha:
+            if store.digest(base / path) != sha:
                 raise RuntimeError(f"{path} does not match its digest; snapshot {sid} not moved back")
             tables.append(pq.read_table(base / path))
         if tables:
