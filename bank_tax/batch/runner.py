@@ -120,7 +120,16 @@ def run_partition(session: Session, run_id: int, part_id: int) -> dict:
 
 
 def peak_rss_mb() -> float:
-    """This process's peak resident memory so far, in MB."""
+    """This process's peak resident memory so far, in MB: the kernel's high-water mark of its own address
+    space (``VmHWM``). ``getrusage``'s ``ru_maxrss`` is only the fallback: Linux carries it across
+    ``exec``, so a ``flask`` started by a big parent would report the parent's size."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
