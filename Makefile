@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 FLASK := $(BIN)/flask --app app
 
-.PHONY: soak browser run model test test-sqlite test-moments test-postgres bench lint migrate demo clean venv dev
+.PHONY: soak browser java run model test test-sqlite test-moments test-postgres bench lint migrate demo clean venv dev
 
 venv: $(VENV)/.installed
 dev: $(VENV)/.installed-dev
@@ -40,7 +40,7 @@ run: model
 	@echo "serving on http://127.0.0.1:$(PORT)  (API docs: http://127.0.0.1:$(PORT)/api/docs)"
 	$(FLASK) run --host 127.0.0.1 --port $(PORT)
 
-test: dev browser
+test: dev browser java
 	$(BIN)/ruff check .
 	$(MAKE) --no-print-directory test-sqlite
 	$(MAKE) --no-print-directory test-moments
@@ -60,6 +60,9 @@ test-postgres: dev
 
 browser:
 	@tests/with-browser.sh
+
+java:
+	@tests/with-java.sh
 
 soak: dev
 	BANK_TAX_FUZZ_EXAMPLES=25 BANK_TAX_FAULT_SEEDS=5 tests/with-postgres.sh $(BIN)/pytest -q tests/test_fuzz.py tests/test_faults.py

@@ -30,6 +30,7 @@ def db_downgrade(revision: str) -> None:
 def register_cli(app: Flask) -> None:
     """Attach every command group to the app."""
     from bank_tax.backup import backup_command, restore_command
+    from bank_tax.batch.cli import batch_cli
     from bank_tax.bench.cli import bench_cli
     from bank_tax.consent.cli import consent_cli
     from bank_tax.demo import demo_cli
@@ -54,6 +55,7 @@ def register_cli(app: Flask) -> None:
         features_cli,
         model_cli,
         pipeline_cli,
+        batch_cli,
         whitelist_cli,
         taxcredit_cli,
     ):

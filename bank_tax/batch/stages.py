@@ -6,9 +6,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from bank_tax.batch.models import BatchRun
+from bank_tax import store
+from bank_tax.batch import export
+from bank_tax.batch.models import BatchPartition, BatchRun
+from bank_tax.features import exchange, pipeline
 from bank_tax.modelling import scoring
 from bank_tax.modelling.models import ScoreRun
 from bank_tax.modelling.service import registry
@@ -25,7 +29,7 @@ class Scores:
         return scoring.champion().version
 
     def begin(self, session: Session, run: BatchRun) -> None:
-        score_run = scoring.begin_run(session, as_of=run.as_of, model=scoring.champion())
+        score_run = scoring.begin_run(session, as_of=run.as_of, model_version=run.key)
         run.snapshot_id, run.score_run_id = score_run.snapshot_id, score_run.id
 
     def partition(self, session: Session, run: BatchRun, part: int, usccs: list[str]) -> int:
@@ -38,4 +42,48 @@ class Scores:
         scoring.finish_run(session, session.get(ScoreRun, run.score_run_id))
 
 
-STAGES = {s.name: s for s in (Scores(),)}
+@dataclass(frozen=True)
+class Export:
+    """The province export (:mod:`bank_tax.batch.export`): every partition's inputs as of the moment and
+    the champion to score them, for the Spark job and for analysts. Keyed, like scores, by the champion."""
+
+    name: str = "export"
+
+    def key(self, session: Session) -> str:
+        return scoring.champion().version
+
+    def begin(self, session: Session, run: BatchRun) -> None:
+        pass
+
+    def partition(self, session: Session, run: BatchRun, part: int, usccs: list[str]) -> int:
+        inputs = pipeline.read(session, usccs=usccs, as_of=run.as_of)
+        store.write(exchange.inputs_table(inputs), export.part_path(run.id, part))
+        return len(usccs)
+
+    def finish(self, session: Session, run: BatchRun) -> None:
+        version, path, sha256 = registry().file_of(run.key)
+        parts = session.scalars(
+            sa.select(BatchPartition).where(BatchPartition.run_id == run.id).order_by(BatchPartition.part)
+        )
+        export.write_manifest(
+            run.id,
+            {
+                "batch_run_id": run.id,
+                "as_of": run.as_of.isoformat(),
+                "model": {"version": version, "path": export.copy_model(run.id, path), "sha256": sha256},
+                "parts": [
+                    {
+                        "part": p.part,
+                        "path": export.PART.format(part=p.part),
+                        "sha256": store.digest(store.root() / export.part_path(run.id, p.part)),
+                        "firms": p.n_firms,
+                        "first_uscc": p.first_uscc,
+                        "last_uscc": p.last_uscc,
+                    }
+                    for p in parts
+                ],
+            },
+        )
+
+
+STAGES = {s.name: s for s in (Scores(), Export())}

@@ -49,6 +49,25 @@ POWER_COLUMNS = ["consumption", "due_date", "paid_on", "auto_debit"]
 BILL_COLUMNS = ["due_date", "paid_on"]
 
 
+def _monthly_columns(columns: list[str]) -> dict[str, str]:
+    return {"uscc": "U18", "month": "datetime64[M]"} | dict.fromkeys(columns, "float64")
+
+
+# what :func:`read` returns per source: each column with its numpy type (money in 分, dates of monthly
+# sources as day numbers)
+INPUT_COLUMNS: dict[str, dict[str, str]] = {
+    "vat": _monthly_columns(VAT_COLUMNS),
+    "si": _monthly_columns(SI_COLUMNS),
+    "hf": _monthly_columns(HF_COLUMNS),
+    "power": _monthly_columns(POWER_COLUMNS),
+    "water": _monthly_columns(BILL_COLUMNS),
+    "gas": _monthly_columns(BILL_COLUMNS),
+    "arrears": {"uscc": "U18", "amount": "float64", "arisen_on": "datetime64[D]", "cleared_on": "datetime64[D]"},
+    "grades": {"uscc": "U18", "year": "int64", "grade": "U2"},
+    "lists": {"uscc": "U18", "list_type": "U24", "listed_on": "datetime64[D]", "removed_on": "datetime64[D]"},
+}
+
+
 @dataclass
 class Inputs:
     """What the catalogue is computed from, as known at ``as_of``: long columns per source.
@@ -328,21 +347,9 @@ def read(session: Session, *, usccs, as_of: dt.datetime) -> Inputs:
         power=monthly("utilities", POWER_COLUMNS, 24, utility("electricity")),
         water=monthly("utilities", BILL_COLUMNS, 12, utility("water")),
         gas=monthly("utilities", BILL_COLUMNS, 12, utility("gas")),
-        arrears=_read_rows(
-            session,
-            "tax_arrears",
-            usccs,
-            as_of,
-            {"uscc": "U18", "amount": np.float64, "arisen_on": "datetime64[D]", "cleared_on": "datetime64[D]"},
-        ),
-        grades=_read_rows(session, "credit_grades", usccs, as_of, {"uscc": "U18", "year": np.int64, "grade": "U2"}),
-        lists=_read_rows(
-            session,
-            "public_credit",
-            usccs,
-            as_of,
-            {"uscc": "U18", "list_type": "U24", "listed_on": "datetime64[D]", "removed_on": "datetime64[D]"},
-        ),
+        arrears=_read_rows(session, "tax_arrears", usccs, as_of, INPUT_COLUMNS["arrears"]),
+        grades=_read_rows(session, "credit_grades", usccs, as_of, INPUT_COLUMNS["grades"]),
+        lists=_read_rows(session, "public_credit", usccs, as_of, INPUT_COLUMNS["lists"]),
     )
 
 

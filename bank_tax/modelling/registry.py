@@ -59,6 +59,33 @@ def _sha256(path: Path) -> str:
         return hashlib.file_digest(fh, "sha256").hexdigest()
 
 
+def read_model(path: str | Path, *, version: str, sha256: str) -> ScoringModel:
+    """The model in the file at ``path``, once its bytes hash to ``sha256`` and it holds only trusted types:
+    how the registry loads a version, and how a Spark task loads the copy the province export carries."""
+    path = Path(path)
+    actual = _sha256(path)
+    if actual != sha256:
+        raise RegistryError(
+            f"{path} does not match the hash the registry recorded ({actual[:12]}… ≠ {sha256[:12]}…);"
+            " the file was altered or damaged and will not be loaded"
+        )
+    untrusted = sio.get_untrusted_types(file=path)
+    unexpected = sorted(set(untrusted) - set(TRUSTED))
+    if unexpected:
+        raise RegistryError(f"{path} contains types outside the trusted list: {', '.join(unexpected)}")
+    payload = sio.load(path, trusted=TRUSTED)
+    return ScoringModel(
+        names=tuple(payload["names"]),
+        directions=np.asarray(payload["directions"]),
+        groups=tuple(payload["groups"]),
+        estimator=payload["estimator"],
+        platt=np.asarray(payload["platt"]),
+        good=np.asarray(payload["good"]),
+        feature_set_version=payload["feature_set_version"] or None,
+        version=version,
+    )
+
+
 class Registry:
     """The registry under ``root`` (created on first write)."""
 
@@ -191,6 +218,12 @@ class Registry:
         version = self.resolve(ref)
         return json.loads((self.root / version / "card.json").read_text(encoding="utf-8"))
 
+    def file_of(self, ref: str) -> tuple[str, Path, str]:
+        """(version, path of its model file, the file's recorded SHA-256) of ``ref``."""
+        index = self.index()
+        version = self.resolve(ref, index)
+        return version, self.root / version / "model.skops", index["versions"][version]["sha256"]
+
     def load(self, ref: str = "champion") -> ScoringModel:
         """The model ``ref`` names (a version or an alias), its file hash checked first.
 
@@ -207,26 +240,6 @@ class Registry:
         key = (version, entry["sha256"], stat.st_size, stat.st_mtime_ns)
         if key in self._cache:
             return self._cache[key]
-        actual = _sha256(path)
-        if actual != entry["sha256"]:
-            raise RegistryError(
-                f"{path} does not match the hash the registry recorded ({actual[:12]}… ≠ {entry['sha256'][:12]}…);"
-                " the file was altered or damaged and will not be loaded"
-            )
-        untrusted = sio.get_untrusted_types(file=path)
-        unexpected = sorted(set(untrusted) - set(TRUSTED))
-        if unexpected:
-            raise RegistryError(f"{path} contains types outside the trusted list: {', '.join(unexpected)}")
-        payload = sio.load(path, trusted=TRUSTED)
-        model = ScoringModel(
-            names=tuple(payload["names"]),
-            directions=np.asarray(payload["directions"]),
-            groups=tuple(payload["groups"]),
-            estimator=payload["estimator"],
-            platt=np.asarray(payload["platt"]),
-            good=np.asarray(payload["good"]),
-            feature_set_version=payload["feature_set_version"] or None,
-            version=version,
-        )
+        model = read_model(path, version=version, sha256=entry["sha256"])
         self._cache = {key: model}
         return model

@@ -84,40 +84,52 @@ def score_firm(
     }
 
 
-def begin_run(session: Session, *, as_of: dt.datetime, model: ScoringModel) -> ScoreRun:
+def begin_run(session: Session, *, as_of: dt.datetime, model_version: str) -> ScoreRun:
     """A new score run as of ``as_of`` with its (empty) feature snapshot; partitions fill both."""
     snap = snapshots.begin(session, as_of=as_of)
-    run = ScoreRun(as_of=as_of, model_version=model.version, snapshot_id=snap.id, n_firms=0, status="running")
+    run = ScoreRun(as_of=as_of, model_version=model_version, snapshot_id=snap.id, n_firms=0, status="running")
     session.add(run)
     session.flush()
     return run
 
 
-def score_partition(session: Session, *, run: ScoreRun, part: int, usccs, model: ScoringModel) -> int:
-    """The partition function of the scoring stage: features of ``usccs`` as of the run's moment (kept as
-    part ``part`` of its snapshot), scored by ``model`` with their top three reason codes; returns the
-    number of firms. Nothing is committed here: the runner commits the partition with its checkpoint."""
-    frame = pipeline.compute(session, usccs=usccs, as_of=run.as_of)
-    snap = session.get(FeatureSnapshot, run.snapshot_id)
-    snapshots.add_part(session, snap, part, frame)
+def score_frame(frame: pipeline.FeatureFrame, model: ScoringModel) -> dict[str, np.ndarray]:
+    """PD, points, grade and the top three reason codes (joined by commas) of every row of ``frame``: the
+    scoring half of a partition, the same in a pool worker and in a Spark task."""
+    s = model.score(frame.values)
+    r = model.reasons(frame.values, k=3)
     names = np.array(model.names)
+    codes = np.where(r.index >= 0, names[np.maximum(r.index, 0)], "")
+    reasons = np.array([",".join(c for c in row if c) for row in codes], dtype=object)
+    return {"pd": s.pd, "points": s.points, "grade": s.grade, "reasons": reasons}
+
+
+def partition_scores(inputs: pipeline.Inputs, model: ScoringModel) -> tuple[pipeline.FeatureFrame, dict]:
+    """The partition function of the scoring stage, free of any database: a partition's inputs (read from
+    the database here, or from the province export on Spark) to its features and scores."""
+    frame = pipeline.derive(inputs)
+    return frame, score_frame(frame, model)
+
+
+def score_partition(session: Session, *, run: ScoreRun, part: int, usccs, model: ScoringModel) -> int:
+    """One partition of the scoring stage on this machine: ``usccs``' inputs as of the run's moment, their
+    features and scores (:func:`partition_scores`), recorded as part ``part`` of the run; returns the number
+    of firms. Nothing is committed here: the runner commits the partition with its checkpoint."""
+    frame, scored = partition_scores(pipeline.read(session, usccs=usccs, as_of=run.as_of), model)
+    return record_partition(session, run=run, part=part, frame=frame, scored=scored)
+
+
+def record_partition(session: Session, *, run: ScoreRun, part: int, frame: pipeline.FeatureFrame, scored: dict) -> int:
+    """Keep a partition's features as part ``part`` of the run's snapshot and its scores as the run's rows
+    (computed here, or by Spark and imported); returns the number of firms."""
+    snapshots.add_part(session, session.get(FeatureSnapshot, run.snapshot_id), part, frame)
     for lo in range(0, len(frame.usccs), BATCH):
-        X = frame.values[lo : lo + BATCH]
-        s = model.score(X)
-        r = model.reasons(X, k=3)
-        codes = np.where(r.index >= 0, names[np.maximum(r.index, 0)], "")
-        joined = [",".join(c for c in row if c) for row in codes]
+        rows = slice(lo, lo + BATCH)
         bulk_insert(
             session,
             FirmScore.__table__,
-            {
-                "run_id": np.full(X.shape[0], run.id),
-                "uscc": frame.usccs[lo : lo + BATCH],
-                "pd": s.pd,
-                "points": s.points,
-                "grade": s.grade,
-                "reasons": joined,
-            },
+            {"run_id": np.full(len(frame.usccs[rows]), run.id), "uscc": frame.usccs[rows]}
+            | {k: v[rows] for k, v in scored.items()},
         )
         faults.checkpoint("scoring.batch")
     return int(frame.usccs.shape[0])
