@@ -71,9 +71,10 @@ soak: dev
 lint: dev
 	$(BIN)/ruff check .
 
-bench: dev
+bench: dev java
 	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y -q wrk >/dev/null; } || echo "wrk missing: the load test will be skipped"
 	PG_OPTIONAL=1 tests/with-postgres.sh $(BIN)/python -m bank_tax.bench --load --pages
+	$(BIN)/python -m bank_tax.bench.batch --out bench-batch.json
 
 clean:
-	rm -rf $(VENV) instance bench-results.json *.egg-info
+	rm -rf $(VENV) instance bench-results.json bench-batch.json *.egg-info

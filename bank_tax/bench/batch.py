@@ -3,7 +3,8 @@
 For each size a synthetic province is generated and ingested into a throwaway SQLite database with a
 champion, then ``flask pipeline run`` scores it in a subprocess of its own three ways: by partitions one
 after another, by partitions on a process pool, and as one partition holding every firm (the reference:
-the whole population in memory at once, as before partitions). Printed per run: seconds, milliseconds
+the whole population in memory at once, as before partitions); and a fourth way, the province export
+scored by the Spark job on ``local[2]`` (reported beside the pool, not a target). Printed per run: seconds, milliseconds
 per firm and the peak resident memory of the processes that did the work. Partitioned, time per firm
 and peak memory should stay flat as the province grows; the single partition's memory grows with it.
 """
@@ -74,6 +75,36 @@ def _score(env: dict, *, workers: int, partition_firms: int) -> dict:
     }
 
 
+def _spark(env: dict, tmp: Path, *, partition_firms: int) -> dict:
+    """The same scores on Spark ``local[2]``: the province export (pool of 2), then the Spark job over it,
+    each timed; memory is not compared (a JVM beside Python workers)."""
+    args = ["batch", "export", "--as-of", env["AS_OF"], "--workers", "2", "--partition-firms", str(partition_firms)]
+    t0 = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "app", *args], cwd=REPO, env=env, capture_output=True, text=True
+    )
+    exported = time.perf_counter() - t0
+    if done.returncode != 0:
+        raise RuntimeError(done.stderr[-2000:])
+    folder = done.stdout.strip().rsplit(" to ", 1)[-1]
+    firms = int(re.search(r"exported (\d+) firms", done.stdout).group(1))
+    t0 = time.perf_counter()
+    job = [sys.executable, "-m", "bank_tax.batch.spark", folder, "--out", str(tmp / "scored"), "--master", "local[2]"]
+    done = subprocess.run(job, cwd=REPO, env=env, capture_output=True, text=True)
+    scored = time.perf_counter() - t0
+    if done.returncode != 0:
+        raise RuntimeError(done.stderr[-2000:])
+    seconds = exported + scored
+    return {
+        "seconds": round(seconds, 2),
+        "export_seconds": round(exported, 2),
+        "spark_seconds": round(scored, 2),
+        "firms": firms,
+        "ms_per_firm": round(1000 * seconds / firms, 3),
+        "peak_mb": None,
+    }
+
+
 def run(sizes: list[int], *, partition_firms: int, months: int = 24, seed: int = 7) -> list[dict]:
     """The three runs at every size; returns one row per (size, way)."""
     rows = []
@@ -85,12 +116,15 @@ def run(sizes: list[int], *, partition_firms: int, months: int = 24, seed: int =
                 ("partitions, pool of 2", 2, partition_firms),
                 ("one partition (reference)", 1, max(n, 1)),
             ]
-            for way, workers, size in ways:
-                r = _score(env, workers=workers, partition_firms=size)
+            for way, workers, size in [*ways, ("export + Spark local[2]", 0, partition_firms)]:
+                if workers:
+                    r = _score(env, workers=workers, partition_firms=size)
+                else:
+                    r = _spark(env, Path(tmp), partition_firms=size)
                 rows.append({"firms": n, "way": way, "partition_firms": size, **r})
                 print(
                     f"{n:>8} firms  {way:<26} {r['seconds']:>8.2f} s  {r['ms_per_firm']:>7.3f} ms/firm  "
-                    f"peak {r['peak_mb']:>6.0f} MB",
+                    + (f"peak {r['peak_mb']:>6.0f} MB" if r["peak_mb"] is not None else "peak      — (JVM)"),
                     flush=True,
                 )
     return rows
