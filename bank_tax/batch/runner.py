@@ -75,11 +75,15 @@ def unfinished(session: Session, stage_name: str, *, key: str, as_of: dt.datetim
     return session.scalar(stmt.order_by(BatchRun.id.desc()).limit(1))
 
 
-def start(session: Session, stage_name: str, *, as_of: dt.datetime | None, partition_firms: int) -> BatchRun:
+def start(
+    session: Session, stage_name: str, *, as_of: dt.datetime | None, partition_firms: int, params: dict | None = None
+) -> BatchRun:
     """The unfinished run of this stage, moment and key to resume, or a new one (as of ``as_of``, or now)
-    with its partitions."""
+    with its partitions. ``params`` are the stage's own (which banks, who asked): its key says which of
+    them make a run the same one, and its begin keeps what the partitions need in the database."""
     stage = STAGES[stage_name]
-    key = stage.key(session)
+    params = params or {}
+    key = stage.key(session, params)
     found = unfinished(session, stage_name, key=key, as_of=as_of)
     if found is not None:
         return found
@@ -97,7 +101,7 @@ def start(session: Session, stage_name: str, *, as_of: dt.datetime | None, parti
             ],
         )
     run.n_partitions = len(planned)
-    stage.begin(session, run)
+    stage.begin(session, run, params)
     session.flush()
     return run
 
@@ -144,12 +148,12 @@ def _pending(session: Session, run_id: int) -> list[int]:
     )
 
 
-def _finish(session: Session, run_id: int) -> BatchRun:
+def _finish(session: Session, run_id: int, params: dict) -> BatchRun:
     run = session.get(BatchRun, run_id)
     if _pending(session, run_id):
         run.status = "failed"
     else:
-        STAGES[run.stage].finish(session, run)
+        STAGES[run.stage].finish(session, run, params)
         run.n_firms = int(
             session.scalar(
                 sa.select(sa.func.coalesce(sa.func.sum(BatchPartition.n_firms), 0)).where(
@@ -180,14 +184,17 @@ def run(
     workers: int | None = None,
     partition_firms: int | None = None,
     progress: bool = False,
+    params: dict | None = None,
 ) -> Summary:
     """Run (or resume) ``stage_name`` as of ``as_of`` over every partition; see the module docstring. With
-    no moment, today's unfinished run is resumed, or a new one begins as of now."""
+    no moment, today's unfinished run is resumed, or a new one begins as of now. ``params`` go to the
+    stage (:func:`start`); a run resumed by a later call finishes with that call's."""
     size = partition_firms or int(current_app.config.get("BATCH_PARTITION_FIRMS") or 50_000)
+    params = params or {}
     if session is not None:
-        return _in_session(session, stage_name, as_of=as_of, size=size, progress=progress)
+        return _in_session(session, stage_name, as_of=as_of, size=size, progress=progress, params=params)
     with db.scope() as s:
-        run_ = start(s, stage_name, as_of=as_of, partition_firms=size)
+        run_ = start(s, stage_name, as_of=as_of, partition_firms=size, params=params)
         run_id, n_parts = run_.id, run_.n_partitions
         todo = _pending(s, run_id)
     summary = Summary(run_id=run_id, status="running", partitions=n_parts, skipped=n_parts - len(todo))
@@ -201,7 +208,7 @@ def run(
     finally:
         bar.close()
     with db.scope() as s:
-        summary.outputs(_finish(s, run_id))
+        summary.outputs(_finish(s, run_id, params))
         summary.failed = len(_pending(s, run_id))
     return summary
 
@@ -273,13 +280,13 @@ def _on_pool(summary: Summary, todo: list[int], *, workers: int, bar) -> None:
 
 
 def _in_session(
-    session: Session, stage_name: str, *, as_of: dt.datetime | None, size: int, progress: bool
+    session: Session, stage_name: str, *, as_of: dt.datetime | None, size: int, progress: bool, params: dict
 ) -> Summary:
-    run_ = start(session, stage_name, as_of=as_of, partition_firms=size)
+    run_ = start(session, stage_name, as_of=as_of, partition_firms=size, params=params)
     todo = _pending(session, run_.id)
     summary = Summary(run_id=run_.id, status="running", partitions=run_.n_partitions)
     summary.skipped = run_.n_partitions - len(todo)
     for part_id in tqdm(todo, desc=stage_name, unit="partition", disable=not progress):
         _note(summary, run_partition(session, run_.id, part_id))
-    summary.outputs(_finish(session, run_.id))
+    summary.outputs(_finish(session, run_.id, params))
     return summary

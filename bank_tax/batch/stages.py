@@ -4,6 +4,7 @@ run is sealed once every partition is in (finish)."""
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -13,6 +14,8 @@ from bank_tax import store
 from bank_tax.batch import export
 from bank_tax.batch.models import BatchPartition, BatchRun
 from bank_tax.features import exchange, pipeline
+from bank_tax.matching import build
+from bank_tax.matching.service import catalogue
 from bank_tax.modelling import scoring
 from bank_tax.modelling.models import ScoreRun
 from bank_tax.modelling.service import registry
@@ -25,10 +28,10 @@ class Scores:
 
     name: str = "scores"
 
-    def key(self, session: Session) -> str:
+    def key(self, session: Session, params: dict) -> str:
         return scoring.champion().version
 
-    def begin(self, session: Session, run: BatchRun) -> None:
+    def begin(self, session: Session, run: BatchRun, params: dict) -> None:
         score_run = scoring.begin_run(session, as_of=run.as_of, model_version=run.key)
         run.snapshot_id, run.score_run_id = score_run.snapshot_id, score_run.id
 
@@ -38,7 +41,7 @@ class Scores:
         model = registry().load(score_run.model_version)
         return scoring.score_partition(session, run=score_run, part=part, usccs=usccs, model=model)
 
-    def finish(self, session: Session, run: BatchRun) -> None:
+    def finish(self, session: Session, run: BatchRun, params: dict) -> None:
         scoring.finish_run(session, session.get(ScoreRun, run.score_run_id))
 
 
@@ -49,10 +52,10 @@ class Export:
 
     name: str = "export"
 
-    def key(self, session: Session) -> str:
+    def key(self, session: Session, params: dict) -> str:
         return scoring.champion().version
 
-    def begin(self, session: Session, run: BatchRun) -> None:
+    def begin(self, session: Session, run: BatchRun, params: dict) -> None:
         pass
 
     def partition(self, session: Session, run: BatchRun, part: int, usccs: list[str]) -> int:
@@ -60,7 +63,7 @@ class Export:
         store.write(exchange.inputs_table(inputs), export.part_path(run.id, part))
         return len(usccs)
 
-    def finish(self, session: Session, run: BatchRun) -> None:
+    def finish(self, session: Session, run: BatchRun, params: dict) -> None:
         version, path, sha256 = registry().file_of(run.key)
         parts = session.scalars(
             sa.select(BatchPartition).where(BatchPartition.run_id == run.id).order_by(BatchPartition.part)
@@ -86,4 +89,34 @@ class Export:
         )
 
 
-STAGES = {s.name: s for s in (Scores(), Export())}
+@dataclass(frozen=True)
+class Whitelists:
+    """Whitelist editions for the banks in ``params["banks"]``, built together: each partition of firms is
+    read once for all of them (:mod:`bank_tax.matching.build`). Keyed by the champion and the banks."""
+
+    name: str = "whitelists"
+
+    def key(self, session: Session, params: dict) -> str:
+        banks = ",".join(sorted(set(params.get("banks") or ())))
+        return f"{scoring.champion().version}:{hashlib.sha256(banks.encode()).hexdigest()[:16]}"
+
+    def begin(self, session: Session, run: BatchRun, params: dict) -> None:
+        banks = sorted(set(params.get("banks") or ()))
+        products = {code: len(catalogue(session, code).products) for code in banks}
+        build.begin(
+            session,
+            run,
+            banks=banks,
+            actor=params.get("actor"),
+            trigger=params.get("trigger", "batch"),
+            products=products,
+        )
+
+    def partition(self, session: Session, run: BatchRun, part: int, usccs: list[str]) -> int:
+        return build.partition(session, run, usccs)
+
+    def finish(self, session: Session, run: BatchRun, params: dict) -> None:
+        build.finish(session, run, actor=params.get("actor"))
+
+
+STAGES = {s.name: s for s in (Scores(), Export(), Whitelists())}

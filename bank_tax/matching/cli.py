@@ -18,18 +18,40 @@ whitelist_cli = AppGroup("whitelist", help="Bank whitelists.")
 @whitelist_cli.command("generate")
 @click.option("--bank", "banks", multiple=True, help="bank code (repeatable); default: every bank")
 @click.option("--if-none", is_flag=True, help="only for banks that have no edition yet")
-def generate_command(banks: tuple[str, ...], if_none: bool) -> None:
-    """Generate a whitelist edition for banks now."""
+@click.option("--workers", type=int, default=None, help="worker processes (default: BATCH_WORKERS, 0 = one per core)")
+@click.option("--partition-firms", type=int, default=None, help="firms per partition (default: BATCH_PARTITION_FIRMS)")
+def generate_command(banks: tuple[str, ...], if_none: bool, workers: int | None, partition_firms: int | None) -> None:
+    """Generate a whitelist edition for banks now, in one batch run: each partition of firms is read once
+    for every bank and committed on its own (a killed run resumes when run again)."""
     with db.scope() as session:
         codes = list(banks) or session.scalars(sa.select(Bank.code).order_by(Bank.code)).all()
-        have = set(session.scalars(sa.select(WhitelistEdition.bank_code).distinct())) if if_none else set()
+        unknown = sorted(set(codes) - set(session.scalars(sa.select(Bank.code).where(Bank.code.in_(codes)))))
+        have = (
+            set(session.scalars(sa.select(WhitelistEdition.bank_code).where(WhitelistEdition.digest != "").distinct()))
+            if if_none
+            else set()
+        )
+    if unknown:
+        raise click.ClickException(f"no such bank: {', '.join(unknown)}")
     for code in codes:
         if code in have:
             click.echo(f"{code}: has an edition already")
-            continue
-        try:
-            with db.scope() as session:
-                edition = service.generate(session, bank_code=code, actor=None, trigger="cli")
-                click.echo(f"{code}: edition {edition.id} with {edition.n_firms} firms ({edition.n_products} products)")
-        except DomainError as exc:
-            raise click.ClickException(f"{code}: {exc.message}") from exc
+    todo = [c for c in codes if c not in have]
+    if not todo:
+        return
+    try:
+        summary = service.generate_all(bank_codes=todo, workers=workers, partition_firms=partition_firms, progress=True)
+    except DomainError as exc:
+        raise click.ClickException(exc.message) from exc
+    if summary.status != "done":
+        raise click.ClickException(f"batch run {summary.run_id} is {summary.status}: run it again to resume")
+    with db.scope() as session:
+        for edition in session.scalars(
+            sa.select(WhitelistEdition)
+            .where(WhitelistEdition.batch_run_id == summary.run_id)
+            .order_by(WhitelistEdition.bank_code)
+        ):
+            click.echo(
+                f"{edition.bank_code}: edition {edition.id} with {edition.n_firms} firms"
+                f" ({edition.n_products} products)"
+            )

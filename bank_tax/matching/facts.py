@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from bank_tax.consent.mask import Mask
 from bank_tax.enterprises.models import Enterprise
 from bank_tax.features import pipeline
-from bank_tax.features.panels import month_range, to_panel
+from bank_tax.features.panels import firm_filter, month_range, to_panel
 from bank_tax.matching.rules import GRADE_OF_POINTS, Firms
 from bank_tax.modelling.model import Scores, ScoringModel
 
@@ -27,46 +27,64 @@ class Facts:
     scores: Scores
 
 
+@dataclass
+class Shared:
+    """What matching reads and computes of some firms before any bank's consent applies: read once per
+    partition of firms and used for every bank (each bank's mask applies to the same features)."""
+
+    frame: pipeline.FeatureFrame  # unmasked
+    region: np.ndarray
+    industry: np.ndarray
+    tax_window: np.ndarray  # (firms, months): column w is the tax paid in the last w + 1 months
+    sales_window: np.ndarray
+
+
 def _window_sums(panel: np.ndarray) -> np.ndarray:
     """(firms, months) → (firms, months): column w is the sum of the last w + 1 months (missing as 0)."""
     return np.cumsum(np.nan_to_num(panel)[:, ::-1], axis=1)
 
 
-def gather(session: Session, *, usccs, as_of: dt.datetime, model: ScoringModel, mask: Mask | None = None) -> Facts:
-    """Facts of ``usccs`` as known at ``as_of``; with a bank's ``mask`` everything it may not use is hidden
-    (features, window sums of tax when tax is not consented) and the PD is the masked one."""
+def shared(session: Session, *, usccs, as_of: dt.datetime) -> Shared:
+    """The reads and unmasked features of ``usccs`` as known at ``as_of``."""
     inputs = pipeline.read(session, usccs=usccs, as_of=as_of)
     frame = pipeline.derive(inputs)
-    if mask is not None:
-        frame = pipeline.apply_mask(frame, mask)
     usccs = frame.usccs
     vat = to_panel(
         inputs.vat, usccs=usccs, span=month_range(as_of, pipeline.MONTHS), columns=["tax_paid", "taxable_sales"]
     )
-    tax_window, sales_window = _window_sums(vat["tax_paid"] / 100), _window_sums(vat["taxable_sales"] / 100)
+    stmt = sa.select(Enterprise.uscc, Enterprise.region_code, Enterprise.industry_code)
+    if firm_filter(usccs) == "list":
+        stmt = stmt.where(Enterprise.uscc.in_(usccs.tolist()))
+    elif usccs.size:
+        stmt = stmt.where(Enterprise.uscc.between(str(usccs[0]), str(usccs[-1])))
+    reg = {u: (r, i) for u, r, i in session.execute(stmt).all()}
+    return Shared(
+        frame=frame,
+        region=np.array([reg.get(u, ("", ""))[0] for u in usccs.tolist()], dtype="U6"),
+        industry=np.array([reg.get(u, ("", ""))[1] for u in usccs.tolist()], dtype="U4"),
+        tax_window=_window_sums(vat["tax_paid"] / 100),
+        sales_window=_window_sums(vat["taxable_sales"] / 100),
+    )
+
+
+def facts(base: Shared, *, model: ScoringModel, mask: Mask | None = None, rows: np.ndarray | None = None) -> Facts:
+    """The facts of ``base``'s firms (or those at ``rows``); with a bank's ``mask`` everything it may not use
+    is hidden (features, window sums of tax when tax is not consented) and the PD is the masked one."""
+    pick = slice(None) if rows is None else rows
+    frame = pipeline.FeatureFrame(usccs=base.frame.usccs[pick], names=base.frame.names, values=base.frame.values[pick])
+    tax_window, sales_window = base.tax_window[pick].copy(), base.sales_window[pick].copy()
     consented = None
     if mask is not None:
-        consented = pipeline.mask_rows(mask, usccs)
-        tax_ok = consented[:, 0]
-        tax_window[~tax_ok] = 0.0
-        sales_window[~tax_ok] = 0.0
-    reg = dict(
-        (u, (r, i))
-        for u, r, i in session.execute(
-            sa.select(Enterprise.uscc, Enterprise.region_code, Enterprise.industry_code).where(
-                Enterprise.uscc.in_([str(u) for u in usccs]) if usccs.size <= 2000 else sa.true()
-            )
-        ).all()
-    )
-    region = np.array([reg.get(u, ("", ""))[0] for u in usccs], dtype="U6")
-    industry = np.array([reg.get(u, ("", ""))[1] for u in usccs], dtype="U4")
+        frame = pipeline.apply_mask(frame, mask)
+        consented = pipeline.mask_rows(mask, frame.usccs)
+        tax_window[~consented[:, 0]] = 0.0
+        sales_window[~consented[:, 0]] = 0.0
     scores = model.score(frame.values)
-    grade_points = frame.column("grade_score")
-    grade = np.array([GRADE_OF_POINTS.get(g, "") for g in grade_points.tolist()], dtype="U1")
+    grade = np.array([GRADE_OF_POINTS.get(g, "") for g in frame.column("grade_score").tolist()], dtype="U1")
     firms = Firms(
-        usccs=usccs,
-        region=region,
-        industry=industry,
+        usccs=frame.usccs,
+        region=base.region[pick],
+        industry=base.industry[pick],
         tax_grade=grade,
         months_operating=frame.column("months_operating"),
         tax_12m=frame.column("tax_paid_12m"),
@@ -80,3 +98,8 @@ def gather(session: Session, *, usccs, as_of: dt.datetime, model: ScoringModel, 
         consented=consented,
     )
     return Facts(firms=firms, frame=frame, scores=scores)
+
+
+def gather(session: Session, *, usccs, as_of: dt.datetime, model: ScoringModel, mask: Mask | None = None) -> Facts:
+    """Facts of ``usccs`` as known at ``as_of``, through a bank's ``mask`` when given (:func:`facts`)."""
+    return facts(shared(session, usccs=usccs, as_of=as_of), model=model, mask=mask)

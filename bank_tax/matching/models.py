@@ -24,9 +24,14 @@ class WhitelistEdition(SQLModel, table=True):
     trigger: str = Field(max_length=16)  # api | schedule | demo
     n_firms: int
     n_products: int
-    digest: str = Field(max_length=64)  # SHA-256 of (uscc, product, limit, consent) lines, also in the audit log
+    # SHA-256 of (uscc, product, limit, consent) lines, also in the audit log; empty while the edition is
+    # being built (its partitions not all in): such an edition is shown to nobody
+    digest: str = Field(max_length=64)
     created_by: str = Field(max_length=64)
     created_at: dt.datetime = Field(default_factory=clock.now, sa_type=UTCDateTime)
+    # the batch run that builds it partition by partition (a plain index: SQLite cannot add a foreign key
+    # to a table others reference without rebuilding it)
+    batch_run_id: int | None = Field(default=None, index=True)
 
 
 class WhitelistEntry(SQLModel, table=True):
@@ -48,3 +53,4 @@ class WhitelistEntry(SQLModel, table=True):
     eligible_products: int
     reasons: str = Field(default="", max_length=200)  # top reason codes, comma-separated
     consent_id: int = Field(sa_type=sa.BigInteger)
+    rank_value: float | None = None  # what ranks it (approval probability × limit), ranks set once all are in

@@ -4,7 +4,6 @@ diffed and exported."""
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import threading
 from collections import OrderedDict
@@ -13,10 +12,9 @@ import numpy as np
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from bank_tax import IsoJSONProvider, clock, faults
+from bank_tax import IsoJSONProvider, clock
 from bank_tax.banks.models import Bank
 from bank_tax.consent.mask import consent_mask
-from bank_tax.db import bulk_insert
 from bank_tax.enterprises.models import Enterprise
 from bank_tax.errors import NotFound
 from bank_tax.matching import rules as R
@@ -229,89 +227,45 @@ def generate(
     trigger: str = "api",
     as_of: dt.datetime | None = None,
 ) -> WhitelistEdition:
-    """A new whitelist edition: firms with a consent in force for pre-screening (to this bank or to all
-    banks) that qualify for at least one of the bank's active products, scored through the bank's mask,
-    ranked by expected credit; stored, and its delivery written to the audit log."""
+    """A new whitelist edition, in the caller's transaction: firms with a consent in force for pre-screening
+    (to this bank or to all banks) that qualify for at least one of the bank's active products, scored
+    through the bank's mask, ranked by expected credit; stored, and its delivery written to the audit log.
+    It is the ``whitelists`` stage of the batch for one bank (:mod:`bank_tax.matching.build`), run over
+    every partition of firms here; the CLI runs it for every bank at once, committing partition by
+    partition."""
+    from bank_tax.batch import runner  # the batch drives domains' stages: imported when used, not at load
+
     _bank(session, bank_code)
-    model = champion()
-    moment = as_of or clock.now()
-    compiled = catalogue(session, bank_code)
-    products = compiled.products
-    firms = np.array(session.scalars(sa.select(Enterprise.uscc).order_by(Enterprise.uscc)).all(), dtype="U18")
-    mask = consent_mask(session, bank_code=bank_code, purpose=WHITELIST_PURPOSE, usccs=firms, at=moment)
-    consenting = mask.consent_id >= 0
-    chosen = np.zeros(0, dtype=np.int64)
-    if consenting.any() and products:
-        facts = gather(
-            session,
-            usccs=firms[consenting],
-            as_of=moment,
-            model=model,
-            mask=mask,  # lined up by code with the consenting firms
-        )
-        ev = R.evaluate(facts.firms, compiled, on=clock.business_date(moment))
-        value = np.where(ev.eligible, ev.value, -1.0)
-        best = np.argmax(value, axis=1)  # each firm's best product (first by code among equals)
-        rows = np.nonzero(ev.eligible.any(axis=1))[0]
-        chosen = rows[np.lexsort((facts.firms.usccs[rows], -value[rows, best[rows]]))]
-    edition = WhitelistEdition(
-        bank_code=bank_code,
-        as_of=moment,
-        model_version=model.version,
-        trigger=trigger,
-        n_firms=int(chosen.size),
-        n_products=len(products),
-        digest="",
-        created_by=actor.username if actor else "system",
+    summary = runner.run(
+        "whitelists",
+        session=session,
+        as_of=as_of or clock.now(),
+        params={"banks": [bank_code], "actor": actor, "trigger": trigger},
     )
-    session.add(edition)
-    session.flush()
-    if chosen.size:
-        f, s = facts.firms, facts.scores
-        reasons = model.reasons(facts.frame.values[chosen], k=3)
-        names = np.array(model.names)
-        codes = np.where(reasons.index >= 0, names[np.maximum(reasons.index, 0)], "")
-        cons = mask.consent_id[consenting]
-        product_codes = np.array([p["code"] for p in products])[best[chosen]]
-        entry = {
-            "edition_id": np.full(chosen.size, edition.id),
-            "rank": np.arange(1, chosen.size + 1),
-            "uscc": f.usccs[chosen],
-            "product_code": product_codes,
-            "limit_yuan": ev.limit[chosen, best[chosen]].astype(np.int64),
-            "rate": ev.rate[chosen, best[chosen]],
-            "pd": s.pd[chosen],
-            "points": s.points[chosen],
-            "grade": s.grade[chosen],
-            "eligible_products": ev.eligible[chosen].sum(axis=1),
-            "reasons": [",".join(c for c in row if c) for row in codes],
-            "consent_id": cons[chosen],
-        }
-        bulk_insert(session, WhitelistEntry.__table__, entry)
-        faults.checkpoint("whitelist.entries")
-        lines = "\n".join(
-            f"{u}\t{p}\t{int(lim)}\t{int(c)}"
-            for u, p, lim, c in zip(entry["uscc"], product_codes, entry["limit_yuan"], entry["consent_id"], strict=True)
-        )
-    else:
-        lines = ""
-    edition.digest = hashlib.sha256(lines.encode()).hexdigest()
-    audit.record(
-        session,
-        actor=actor,
-        action="whitelist.deliver",
-        bank_code=bank_code,
-        resource=f"whitelists/{edition.id}",
-        purpose=WHITELIST_PURPOSE,
-        details={
-            "edition": edition.id,
-            "firms": int(chosen.size),
-            "digest": edition.digest,
-            "consents": sorted({int(c) for c in (entry["consent_id"] if chosen.size else [])})[:1000],
-        },
+    return session.scalars(sa.select(WhitelistEdition).where(WhitelistEdition.batch_run_id == summary.run_id)).one()
+
+
+def generate_all(
+    *,
+    bank_codes: list[str],
+    trigger: str = "cli",
+    as_of: dt.datetime | None = None,
+    workers: int | None = None,
+    partition_firms: int | None = None,
+    progress: bool = False,
+):
+    """Editions for several banks in one batch run, each partition read once for all of them and committed
+    with its checkpoint (a killed run resumes when called again); returns the runner's summary."""
+    from bank_tax.batch import runner
+
+    return runner.run(
+        "whitelists",
+        as_of=as_of,
+        workers=workers,
+        partition_firms=partition_firms,
+        progress=progress,
+        params={"banks": list(bank_codes), "actor": None, "trigger": trigger},
     )
-    session.flush()
-    return edition
 
 
 def editions(session: Session, *, bank_code: str, limit: int = 100) -> list[WhitelistEdition]:
@@ -319,7 +273,7 @@ def editions(session: Session, *, bank_code: str, limit: int = 100) -> list[Whit
     return list(
         session.scalars(
             sa.select(WhitelistEdition)
-            .where(WhitelistEdition.bank_code == bank_code)
+            .where(WhitelistEdition.bank_code == bank_code, WhitelistEdition.digest != "")
             .order_by(WhitelistEdition.id.desc())
             .limit(limit)
         )
@@ -328,7 +282,7 @@ def editions(session: Session, *, bank_code: str, limit: int = 100) -> list[Whit
 
 def edition_of(session: Session, *, bank_code: str, edition_id: int | None = None) -> WhitelistEdition:
     """An edition of this bank (the latest when no id); 404 for another bank's (isolation)."""
-    stmt = sa.select(WhitelistEdition).where(WhitelistEdition.bank_code == bank_code)
+    stmt = sa.select(WhitelistEdition).where(WhitelistEdition.bank_code == bank_code, WhitelistEdition.digest != "")
     stmt = stmt.where(WhitelistEdition.id == edition_id) if edition_id else stmt.order_by(WhitelistEdition.id.desc())
     edition = session.scalars(stmt.limit(1)).first()
     if edition is None:
@@ -434,7 +388,11 @@ def diff(session: Session, edition: WhitelistEdition) -> dict:
     editions read through today's consents, so a withdrawn firm appears in neither)."""
     previous = session.scalars(
         sa.select(WhitelistEdition)
-        .where(WhitelistEdition.bank_code == edition.bank_code, WhitelistEdition.id < edition.id)
+        .where(
+            WhitelistEdition.bank_code == edition.bank_code,
+            WhitelistEdition.id < edition.id,
+            WhitelistEdition.digest != "",
+        )
         .order_by(WhitelistEdition.id.desc())
         .limit(1)
     ).first()

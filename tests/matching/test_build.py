@@ -1,0 +1,106 @@
+"""Whitelists built by partitions for several banks at once: each partition is read once for every bank,
+the editions equal those generated bank by bank in one go, and an edition still being built is shown to
+nobody."""
+
+import pytest
+import sqlalchemy as sa
+
+from bank_tax import clock
+from bank_tax.batch import runner
+from bank_tax.db import db
+from bank_tax.errors import NotFound
+from bank_tax.matching import service
+from bank_tax.matching.models import WhitelistEdition, WhitelistEntry
+from tests import factories
+from tests.matching.helpers import firm
+
+pytestmark = pytest.mark.dated  # firms' records are dated relative to the clock's moment
+
+
+@pytest.fixture
+def banks(session):
+    a, b, c = factories.bank(session), factories.bank(session), factories.bank(session)
+    factories.product(session, a.code, "YSD")
+    factories.product(session, a.code, "YSD2")
+    factories.product(session, b.code, "YSD")  # c has no product: its edition is empty
+    for i, (grade, paid) in enumerate(zip("ABABCABAB", ["3600.00", "9000.00", "1200.00"] * 3, strict=True)):
+        f = firm(session, grade=grade, tax_paid=paid)
+        target = (None, a.code, b.code)[i % 3]  # to all banks, or to one
+        factories.consent(session, uscc=f.uscc, bank_code=target, purpose="pre_screen", categories=("tax",))
+    session.flush()
+    return [a.code, b.code, c.code]
+
+
+def _entries(session, edition_id):
+    t = WhitelistEntry.__table__
+    return session.execute(
+        sa.select(t.c.rank, t.c.uscc, t.c.product_code, t.c.limit_yuan, t.c.pd, t.c.reasons, t.c.consent_id)
+        .where(t.c.edition_id == edition_id)
+        .order_by(t.c.rank)
+    ).all()
+
+
+def test_several_banks_by_partitions_equal_each_bank_in_one_go(app, session, champion, banks):
+    moment = clock.now()
+    statements = []
+
+    def seen(conn, cursor, statement, *args):
+        if "vat_declaration" in statement:
+            statements.append(statement)
+
+    engine = session.get_bind()
+    with app.app_context():
+        sa.event.listen(engine, "before_cursor_execute", seen)
+        try:
+            summary = runner.run(
+                "whitelists", session=session, as_of=moment, partition_firms=2, params={"banks": banks, "actor": None}
+            )
+        finally:
+            sa.event.remove(engine, "before_cursor_execute", seen)
+        together = {
+            e.bank_code: e
+            for e in session.scalars(sa.select(WhitelistEdition).where(WhitelistEdition.batch_run_id == summary.run_id))
+        }
+        alone = {code: service.generate(session, bank_code=code, actor=None, as_of=moment) for code in banks}
+    assert summary.status == "done" and summary.partitions == 5
+    assert len(statements) == summary.partitions  # one read of VAT returns per partition, for all three banks
+    for code in banks:
+        a, b = together[code], alone[code]
+        assert (a.n_firms, a.digest, a.n_products) == (b.n_firms, b.digest, b.n_products)
+        assert _entries(session, a.id) == _entries(session, b.id)
+    # a: six consenting, less the C-graded firm its products refuse; b: six consenting; c: no product
+    assert [together[code].n_firms for code in banks] == [5, 6, 0]
+    ranks = [r[0] for r in _entries(session, together[banks[1]].id)]
+    assert ranks == list(range(1, 7))  # ranked across partitions, once all were in
+
+
+def test_an_edition_being_built_is_shown_to_nobody(app, session, champion, banks):
+    moment = clock.now()
+    with app.app_context():
+        run = runner.start(session, "whitelists", as_of=moment, partition_firms=2, params={"banks": banks[:1]})
+        assert run.n_partitions == 5
+        with pytest.raises(NotFound):
+            service.edition_of(session, bank_code=banks[0])
+        assert service.editions(session, bank_code=banks[0]) == []
+        done = runner.run("whitelists", session=session, as_of=moment, partition_firms=2, params={"banks": banks[:1]})
+        assert done.run_id == run.id and done.status == "done"  # the unfinished run was resumed
+        edition = service.edition_of(session, bank_code=banks[0])
+    assert edition.batch_run_id == run.id and edition.digest and edition.n_firms == 5
+
+
+def test_the_cli_builds_every_bank_in_one_run_committed_by_partition(committing_app, fitted, tmp_path):
+    factories.champion_registry(committing_app, fitted, tmp_path / "models")
+    with committing_app.app_context(), db.scope() as s:
+        a, b = factories.bank(s), factories.bank(s)
+        factories.product(s, a.code, "YSD")
+        factories.product(s, b.code, "YSD")
+        for _ in range(5):
+            f = firm(s)
+            factories.consent(s, uscc=f.uscc, bank_code=None, purpose="pre_screen", categories=("tax",))
+    out = committing_app.test_cli_runner().invoke(args=["whitelist", "generate", "--partition-firms", "2"])
+    assert out.exit_code == 0, out.output
+    with committing_app.app_context(), db.scope() as s:
+        editions = s.scalars(sa.select(WhitelistEdition).order_by(WhitelistEdition.bank_code)).all()
+        runs = {e.batch_run_id for e in editions}
+    assert len(editions) == 2 and len(runs) == 1 and all(e.n_firms == 5 and e.digest for e in editions)
+    assert f"{a.code}: edition" in out.output and f"{b.code}: edition" in out.output
