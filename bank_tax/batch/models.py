@@ -54,4 +54,5 @@ class BatchPartition(SQLModel, table=True):
     seconds: float = 0.0
     peak_rss_mb: float = 0.0
     message: str = Field(default="", max_length=500)
+    stats: str = Field(default="{}")  # JSON: what the partition function counted (summed over the run)
     finished_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)

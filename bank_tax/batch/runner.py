@@ -18,6 +18,7 @@ that the run is marked failed and the next call resumes it.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import resource
 import time
@@ -58,6 +59,7 @@ class Summary:
     snapshot_id: int | None = None
     score_run_id: int | None = None
     peak_rss_mb: dict[str, float] = field(default_factory=dict)
+    totals: dict[str, int] = field(default_factory=dict)  # the partitions' counts, summed
 
     def outputs(self, run: BatchRun) -> None:
         self.status, self.firms, self.as_of = run.status, run.n_firms, run.as_of
@@ -115,12 +117,27 @@ def run_partition(session: Session, run_id: int, part_id: int) -> dict:
         return {"part": part.part, "firms": part.n_firms, "peak_rss_mb": part.peak_rss_mb, "pid": os.getpid()}
     usccs = partitions.firms(session, first=part.first_uscc, last=part.last_uscc, registered_by=run.started_at)
     n = STAGES[run.stage].partition(session, run, part.part, usccs)
+    if isinstance(n, tuple):  # (firms, counts): counts are kept with the checkpoint and summed by totals()
+        n, counts = n
+        part.stats = json.dumps(counts, sort_keys=True)
     part.status, part.n_firms, part.finished_at = "done", n, clock.now()
     part.seconds = round(time.perf_counter() - t0, 3)
     part.peak_rss_mb = round(peak_rss_mb(), 1)
     part.attempts += 1
     session.flush()
     return {"part": part.part, "firms": n, "peak_rss_mb": part.peak_rss_mb, "pid": os.getpid()}
+
+
+def totals(session: Session, run_id: int) -> dict[str, int]:
+    """The counts the run's done partitions reported, summed."""
+    out: dict[str, int] = {}
+    rows = session.scalars(
+        sa.select(BatchPartition.stats).where(BatchPartition.run_id == run_id, BatchPartition.status == "done")
+    )
+    for stats in rows:
+        for k, v in json.loads(stats or "{}").items():
+            out[k] = out.get(k, 0) + v
+    return out
 
 
 def peak_rss_mb() -> float:
@@ -210,6 +227,7 @@ def run(
     with db.scope() as s:
         summary.outputs(_finish(s, run_id, params))
         summary.failed = len(_pending(s, run_id))
+        summary.totals = totals(s, run_id)
     return summary
 
 
@@ -289,4 +307,5 @@ def _in_session(
     for part_id in tqdm(todo, desc=stage_name, unit="partition", disable=not progress):
         _note(summary, run_partition(session, run_.id, part_id))
     summary.outputs(_finish(session, run_.id, params))
+    summary.totals = totals(session, run_.id)
     return summary

@@ -19,6 +19,7 @@ from bank_tax.matching.service import catalogue
 from bank_tax.modelling import scoring
 from bank_tax.modelling.models import ScoreRun
 from bank_tax.modelling.service import registry
+from bank_tax.taxcredit import push
 
 
 @dataclass(frozen=True)
@@ -119,4 +120,28 @@ class Whitelists:
         build.finish(session, run, actor=params.get("actor"))
 
 
-STAGES = {s.name: s for s in (Scores(), Export(), Whitelists())}
+@dataclass(frozen=True)
+class Push:
+    """The targeted push (:mod:`bank_tax.taxcredit.push`): each partition's firms newly eligible for a
+    product are told once; the audit line carries the run's totals. Keyed by the champion (eligibility
+    uses its PD)."""
+
+    name: str = "push"
+
+    def key(self, session: Session, params: dict) -> str:
+        return scoring.champion().version
+
+    def begin(self, session: Session, run: BatchRun, params: dict) -> None:
+        pass
+
+    def partition(self, session: Session, run: BatchRun, part: int, usccs: list[str]):
+        counts = push.push_partition(session, usccs=usccs, now=run.as_of)
+        return len(usccs), counts
+
+    def finish(self, session: Session, run: BatchRun, params: dict) -> None:
+        from bank_tax.batch.runner import totals
+
+        push.record_push(session, totals(session, run.id))
+
+
+STAGES = {s.name: s for s in (Scores(), Export(), Whitelists(), Push())}

@@ -14,10 +14,14 @@ taxcredit_cli = AppGroup("taxcredit", help="Tax-credit pre-evaluation, targeted 
 
 
 @taxcredit_cli.command("push")
-def push_command() -> None:
-    """Notify the firms that became eligible for a product since the last push."""
-    with db.scope() as session:
-        counts = push.run(session)
+@click.option("--workers", type=int, default=None, help="worker processes (default: BATCH_WORKERS, 0 = one per core)")
+@click.option("--partition-firms", type=int, default=None, help="firms per partition (default: BATCH_PARTITION_FIRMS)")
+def push_command(workers: int | None, partition_firms: int | None) -> None:
+    """Notify the firms that became eligible for a product since the last push, one partition of firms at
+    a time (a killed push resumes when run again)."""
+    counts = push.run_batch(workers=workers, partition_firms=partition_firms, progress=True)
+    if counts["status"] != "done":
+        raise click.ClickException(f"batch run {counts['batch_run_id']} is {counts['status']}: run it again to resume")
     click.echo(
         f"eligible pairs: {counts['eligible']}, notified: {counts['notified']}, "
         f"no longer eligible: {counts['no_longer_eligible']}"

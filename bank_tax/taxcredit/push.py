@@ -31,10 +31,10 @@ from bank_tax.taxcredit.models import Notification, ProductEligibility
 ORDER = {"A": 0, "B": 1, "M": 2, "C": 3, "D": 4}
 
 
-def eligible_pairs(session: Session, *, now: dt.datetime) -> set[tuple[str, int]]:
-    """(firm, product id) for every registered firm and active product it qualifies for now."""
+def eligible_pairs(session: Session, *, usccs, now: dt.datetime) -> set[tuple[str, int]]:
+    """(firm, product id) for the firms ``usccs`` and every active product each qualifies for now."""
     compiled = matching.catalogue(session)
-    firms = np.array(session.scalars(sa.select(Enterprise.uscc).order_by(Enterprise.uscc)).all(), dtype="U18")
+    firms = np.asarray(usccs, dtype="U18")
     if not firms.size or not len(compiled):
         return set()
     facts = gather(session, usccs=firms, as_of=now, model=champion())
@@ -44,18 +44,23 @@ def eligible_pairs(session: Session, *, now: dt.datetime) -> set[tuple[str, int]
     return set(zip(facts.firms.usccs[rows].tolist(), ids[cols].tolist(), strict=True))
 
 
-def run(session: Session, *, now: dt.datetime | None = None) -> dict:
-    """One push: notify the newly eligible firms, forget the pairs no longer eligible. Returns counts."""
-    now = now or clock.now()
-    found = eligible_pairs(session, now=now)
-    known = {tuple(r) for r in session.execute(sa.select(ProductEligibility.uscc, ProductEligibility.product_id))}
-    new, gone = sorted(found - known), known - found
-    for uscc, product_id in gone:
-        session.execute(
-            sa.delete(ProductEligibility).where(
-                ProductEligibility.uscc == uscc, ProductEligibility.product_id == product_id
-            )
-        )
+def push_partition(session: Session, *, usccs, now: dt.datetime) -> dict[str, int]:
+    """The push for the firms ``usccs`` (a partition, sorted): notify the newly eligible, forget the pairs
+    no longer eligible. Returns its counts (the batch sums them over the partitions)."""
+    firms = np.asarray(usccs, dtype="U18")
+    if not firms.size:
+        return {"eligible": 0, "notified": 0, "no_longer_eligible": 0}
+    found = eligible_pairs(session, usccs=firms, now=now)
+    t = ProductEligibility.__table__
+    known_rows = session.execute(
+        sa.select(t.c.id, t.c.uscc, t.c.product_id).where(t.c.uscc.between(str(firms[0]), str(firms[-1])))
+    ).all()
+    members = set(firms.tolist())
+    known = {(u, p): i for i, u, p in known_rows if u in members}
+    new = sorted(found - known.keys())
+    gone = [i for pair, i in known.items() if pair not in found]
+    if gone:
+        session.execute(sa.delete(ProductEligibility).where(ProductEligibility.id.in_(gone)))
     if new:
         stamp = np.datetime64(now.astimezone(dt.UTC).replace(tzinfo=None), "us")  # bulk_insert: naive UTC
         products = {p["id"]: p for p in matching.active_products(session)}
@@ -87,14 +92,43 @@ def run(session: Session, *, now: dt.datetime | None = None) -> dict:
         bulk_insert(
             session, Notification.__table__, {k: np.array([m[k] for m in messages], dtype=object) for k in messages[0]}
         )
+    return {"eligible": len(found), "notified": len(new), "no_longer_eligible": len(gone)}
+
+
+def record_push(session: Session, counts: dict[str, int]) -> None:
+    """The push's line in the audit log, once every partition is in."""
     audit.record(
         session,
         actor=None,
         action="taxcredit.push",
         resource="notifications",
-        details={"eligible": len(found), "newly_eligible": len(new), "no_longer": len(gone)},
+        details={
+            "eligible": counts.get("eligible", 0),
+            "newly_eligible": counts.get("notified", 0),
+            "no_longer": counts.get("no_longer_eligible", 0),
+        },
     )
-    return {"eligible": len(found), "notified": len(new), "no_longer_eligible": len(gone)}
+
+
+def _counts(summary) -> dict:
+    return {k: summary.totals.get(k, 0) for k in ("eligible", "notified", "no_longer_eligible")}
+
+
+def run(session: Session, *, now: dt.datetime | None = None) -> dict:
+    """One push over every partition of firms in the caller's transaction (the ``push`` stage of the
+    batch). Returns its counts."""
+    from bank_tax.batch import runner  # the batch drives domains' stages: imported when used, not at load
+
+    return _counts(runner.run("push", session=session, as_of=now or clock.now()))
+
+
+def run_batch(*, workers: int | None = None, partition_firms: int | None = None, progress: bool = False) -> dict:
+    """The push as of now, committed partition by partition (the daily job and the CLI; a killed push
+    resumes where it stopped when run again). Returns its counts and status."""
+    from bank_tax.batch import runner
+
+    summary = runner.run("push", as_of=None, workers=workers, partition_firms=partition_firms, progress=progress)
+    return {**_counts(summary), "status": summary.status, "batch_run_id": summary.run_id}
 
 
 _AT_RISK: dict[tuple, list[dict]] = {}

@@ -5,6 +5,7 @@ on the audit record and in the firm's inbox. The at-risk list."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import pytest
 import sqlalchemy as sa
@@ -87,6 +88,30 @@ def test_a_newly_eligible_firm_is_told_once_and_again_only_after_coming_back(app
         assert push.run(session)["notified"] == 0
     events = session.scalars(sa.select(AuditEvent).where(AuditEvent.action == "taxcredit.push")).all()
     assert len(events) == 5
+
+
+def test_the_push_by_partitions_tells_the_firms_one_push_would(app, session, champion, bank):
+    from bank_tax.batch import runner
+
+    firms = [firm(session, grade=g) for g in "ACBAC"]
+    moment = clock.now()
+
+    def told():
+        rows = session.execute(sa.select(Notification.uscc, Notification.title_zh).order_by(Notification.uscc))
+        return [tuple(r) for r in rows]
+
+    with app.app_context():
+        nested = session.begin_nested()
+        whole = runner.run("push", session=session, as_of=moment, partition_firms=100)
+        once = told()
+        nested.rollback()
+        by_parts = runner.run("push", session=session, as_of=moment, partition_firms=2)
+    assert whole.partitions == 1 and by_parts.partitions == 3
+    assert told() == once and len(once) == 3  # the A and B firms, once each
+    assert by_parts.totals == whole.totals == {"eligible": 3, "notified": 3, "no_longer_eligible": 0}
+    assert {u for u, _ in once} == {f.uscc for f in firms if f is not firms[1] and f is not firms[4]}
+    audit = session.scalars(sa.select(AuditEvent).where(AuditEvent.action == "taxcredit.push")).all()
+    assert len(audit) == 1 and json.loads(audit[0].details)["newly_eligible"] == 3  # one line: the totals
 
 
 def test_a_repair_removes_the_list_entry_and_the_firm_matches_again(app, session, champion, bank):
