@@ -14,6 +14,9 @@ from bank_tax import store
 from bank_tax.batch import export
 from bank_tax.batch.models import BatchPartition, BatchRun
 from bank_tax.features import exchange, pipeline
+from bank_tax.features import service as snapshots
+from bank_tax.features.catalogue import FEATURE_SET_VERSION
+from bank_tax.features.models import FeatureSnapshot
 from bank_tax.matching import build
 from bank_tax.matching.service import catalogue
 from bank_tax.modelling import scoring
@@ -44,6 +47,27 @@ class Scores:
 
     def finish(self, session: Session, run: BatchRun, params: dict) -> None:
         scoring.finish_run(session, session.get(ScoreRun, run.score_run_id))
+
+
+@dataclass(frozen=True)
+class Features:
+    """Every firm's features as of the moment, unmasked: one snapshot, a Parquet part per partition."""
+
+    name: str = "features"
+
+    def key(self, session: Session, params: dict) -> str:
+        return FEATURE_SET_VERSION
+
+    def begin(self, session: Session, run: BatchRun, params: dict) -> None:
+        run.snapshot_id = snapshots.begin(session, as_of=run.as_of).id
+
+    def partition(self, session: Session, run: BatchRun, part: int, usccs: list[str]) -> int:
+        frame = pipeline.compute(session, usccs=usccs, as_of=run.as_of)
+        snapshots.add_part(session, session.get(FeatureSnapshot, run.snapshot_id), part, frame)
+        return len(usccs)
+
+    def finish(self, session: Session, run: BatchRun, params: dict) -> None:
+        snapshots.finish(session, session.get(FeatureSnapshot, run.snapshot_id))
 
 
 @dataclass(frozen=True)
@@ -144,4 +168,4 @@ class Push:
         push.record_push(session, totals(session, run.id))
 
 
-STAGES = {s.name: s for s in (Scores(), Export(), Whitelists(), Push())}
+STAGES = {s.name: s for s in (Scores(), Features(), Export(), Whitelists(), Push())}

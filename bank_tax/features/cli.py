@@ -1,29 +1,41 @@
-"""``flask --app app features snapshot [--as-of DATE]``: compute every firm's features and keep them."""
+"""``flask --app app features snapshot [--as-of DATE]``: compute every firm's features and keep them, by
+partitions of firms."""
 
 from __future__ import annotations
 
 import click
-import sqlalchemy as sa
 from flask.cli import AppGroup
 
 from bank_tax import clock
 from bank_tax.db import db
-from bank_tax.enterprises.models import Enterprise
-from bank_tax.features import pipeline, service
+from bank_tax.features.catalogue import NAMES
+from bank_tax.features.models import FeatureSnapshot
 
 features_cli = AppGroup("features", help="The feature pipeline.")
 
 
 @features_cli.command("snapshot")
 @click.option("--as-of", "as_of", default=None, help="ISO date or time (in China's time unless zoned); default: now")
-def snapshot_command(as_of: str | None) -> None:
-    """Compute the catalogue's features for every registered firm as of a moment and store the snapshot."""
-    moment = clock.now() if as_of is None else clock.parse_moment(as_of)
+@click.option("--workers", type=int, default=None, help="worker processes (default: BATCH_WORKERS, 0 = one per core)")
+@click.option("--partition-firms", type=int, default=None, help="firms per partition (default: BATCH_PARTITION_FIRMS)")
+def snapshot_command(as_of: str | None, workers: int | None, partition_firms: int | None) -> None:
+    """Compute the catalogue's features for every registered firm as of a moment and store the snapshot,
+    one partition of firms at a time (a killed run resumes when run again)."""
+    from bank_tax.batch import runner
+
+    summary = runner.run(
+        "features",
+        as_of=clock.parse_moment(as_of) if as_of else None,
+        workers=workers,
+        partition_firms=partition_firms,
+        progress=True,
+    )
+    if summary.status != "done":
+        raise click.ClickException(f"batch run {summary.run_id} is {summary.status}: run it again to resume")
     with db.scope() as session:
-        firms = session.scalars(sa.select(Enterprise.uscc)).all()
-        frame = pipeline.compute(session, usccs=firms, as_of=moment)
-        snap = service.save(session, frame, as_of=moment)
+        snap = session.get(FeatureSnapshot, summary.snapshot_id)
         click.echo(
-            f"snapshot {snap.id}: {snap.n_firms} firms × {len(frame.names)} features as of "
-            f"{moment.astimezone(clock.SHANGHAI).isoformat()} ({snap.feature_set_version})"
+            f"snapshot {snap.id}: {snap.n_firms} firms × {len(NAMES)} features as of "
+            f"{summary.as_of.astimezone(clock.SHANGHAI).isoformat()} ({snap.feature_set_version}), "
+            f"{summary.partitions} partitions"
         )

@@ -24,8 +24,10 @@ from bank_tax.features import pipeline
 from bank_tax.features.catalogue import CATALOGUE, FEATURE_SET_VERSION, NAMES
 from bank_tax.lending import labels as lending_labels
 from bank_tax.lending.models import Application, Loan
+from bank_tax.sources.service import PUSHDOWN_FIRMS
 
 APPLICATION_LEAD_DAYS = 15
+CHUNK_FIRMS = PUSHDOWN_FIRMS  # firms per read: the most a read names by list (beyond, it reads a range)
 
 
 @dataclass(frozen=True)
@@ -93,9 +95,14 @@ def build(session: Session, *, observation: dt.date, horizon_months: int = 12, p
     months = np.unique(moment)
     for day in tqdm(months, desc="features per application month", unit="month", disable=not progress):
         rows = np.nonzero(moment == day)[0]
+        rows = rows[np.argsort(usccs[rows], kind="stable")]
         at = clock.day_start(day.item())
-        frame = pipeline.compute(session, usccs=usccs[rows], as_of=at)
-        X[rows] = frame.values[np.searchsorted(frame.usccs, usccs[rows])]
+        # a few thousand firms at a time, each read by its list of codes: memory stays that of one chunk
+        # however many loans a month has, and no chunk reads the firms between its codes
+        for lo in range(0, rows.size, CHUNK_FIRMS):
+            chunk = rows[lo : lo + CHUNK_FIRMS]
+            frame = pipeline.compute(session, usccs=usccs[chunk], as_of=at)
+            X[chunk] = frame.values[np.searchsorted(frame.usccs, usccs[chunk])]
     return Dataset(
         loan_id=ids,
         uscc=usccs,

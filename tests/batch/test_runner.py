@@ -61,6 +61,18 @@ def test_in_session_partitions_equal_one_go(app, session, champion):
     assert run.status == "done" and run.n_firms == len(frame.usccs) == summary.firms
 
 
+def test_the_features_stage_by_partitions_is_one_snapshot_of_every_firm(app, session, champion):
+    for g in "ABCA":
+        firm(session, grade=g)
+    with app.app_context():
+        summary = runner.run("features", session=session, as_of=AS_OF, partition_firms=3)
+        frame = snapshots.load(session, summary.snapshot_id)
+    whole = pipeline.compute(session, usccs=frame.usccs, as_of=AS_OF)
+    assert summary.status == "done" and summary.partitions >= 2 and summary.score_run_id is None
+    assert len(snapshots.parts(session, summary.snapshot_id)) == summary.partitions
+    assert np.array_equal(frame.values, whole.values, equal_nan=True) and len(frame.usccs) == summary.firms
+
+
 @pytest.fixture
 def world(committing_app, fitted, tmp_path):
     factories.champion_registry(committing_app, fitted, tmp_path / "models")

@@ -44,6 +44,14 @@ def test_rows_are_matured_loans_with_point_in_time_features(session, loaded):
     assert list(df.columns[:5]) == ["loan_id", "uscc", "start_date", "as_of", "default"] and len(df) == data.y.size
 
 
+def test_reads_in_small_chunks_give_the_same_training_set(session, loaded, monkeypatch):
+    whole = dataset.build(session, observation=loaded.as_of)
+    monkeypatch.setattr(dataset, "CHUNK_FIRMS", 3)  # several chunks in every month
+    chunked = dataset.build(session, observation=loaded.as_of)
+    assert np.array_equal(whole.loan_id, chunked.loan_id) and np.array_equal(whole.X, chunked.X, equal_nan=True)
+    assert np.isfinite(whole.X).any()
+
+
 def test_feature_moment_prefers_the_application_date():
     start = np.array(["2025-03-02", "2025-03-20"], dtype="datetime64[D]")
     applied = np.array(["2025-02-26", "NaT"], dtype="datetime64[D]")
