@@ -40,9 +40,9 @@ def current_versions(
     Corrections are later versions with later ``received_at``: asking as of an earlier time gives the
     version that was known then, and nothing received after it. ``usccs`` (a modest list of firms) and
     ``period`` (first, last) narrow the rows *before* versions are ranked, so the indexes on the natural
-    key serve a few firms or months without ranking the whole table; so does ``code_range`` (first code,
-    last code; a partition of firms). All are safe because every version of a record shares its firm and
-    period.
+    key serve a few firms or months without ranking the whole table (a longer list narrows to its range
+    of codes); so does ``code_range`` (first code, last code; a partition of firms). All are safe because
+    every version of a record shares its firm and period.
     """
     t = source.table.__table__
     partition = [t.c[k] for k in source.key]
@@ -53,6 +53,9 @@ def current_versions(
         ranked = ranked.where(t.c.uscc.in_(usccs))
     elif usccs is not None and len(usccs) <= PUSHDOWN_FIRMS:
         ranked = ranked.where(t.c.uscc.in_([str(u) for u in usccs]))
+    elif usccs is not None and len(usccs):  # a long list: its range of codes (callers keep their own firms)
+        codes = [str(u) for u in usccs]
+        ranked = ranked.where(t.c.uscc.between(min(codes), max(codes)))
     if code_range is not None:
         ranked = ranked.where(t.c.uscc.between(code_range[0], code_range[1]))
     if period is not None:

@@ -52,13 +52,13 @@ class Evaluation:
 
 
 def rows_for_firms(session: Session, stmt: sa.Select, column, firms: np.ndarray) -> list:
-    """Rows of ``stmt`` (firm code first) for ``firms`` only: narrowed in SQL for a modest list, else read
-    whole and kept in Python (SQLite caps bound parameters); callers index rows by firm, so no other
-    firm's row may come back."""
+    """Rows of ``stmt`` (firm code first) for ``firms`` only: narrowed in SQL to the list for a modest one,
+    else to its range of codes and kept in Python (SQLite caps bound parameters); callers index rows by
+    firm, so no other firm's row may come back."""
     if len(firms) <= sources.PUSHDOWN_FIRMS:
         return session.execute(stmt.where(column.in_(firms.tolist()))).all()
     keep = set(firms.tolist())
-    return [r for r in session.execute(stmt) if r[0] in keep]
+    return [r for r in session.execute(stmt.where(column.between(min(keep), max(keep)))) if r[0] in keep]
 
 
 def _read(session: Session, source: str, columns: list[str], usccs: np.ndarray, as_of: dt.datetime, period=None):

@@ -29,6 +29,7 @@ from bank_tax.taxcredit.evaluate import pre_evaluate, published_year, rows_for_f
 from bank_tax.taxcredit.models import Notification, ProductEligibility
 
 ORDER = {"A": 0, "B": 1, "M": 2, "C": 3, "D": 4}
+AT_RISK_CHUNK = 20_000  # A/B firms pre-evaluated at a time: memory stays that of a chunk
 
 
 def eligible_pairs(session: Session, *, usccs, now: dt.datetime) -> set[tuple[str, int]]:
@@ -170,7 +171,16 @@ def _at_risk(session: Session, now: dt.datetime) -> list[dict]:
     last = {u: g for u, g in last.items() if g in ("A", "B")}
     if not last:
         return []
-    ev = pre_evaluate(session, usccs=list(last), year=year + 1, as_of=now)
+    out = []
+    codes = sorted(last)
+    for lo in range(0, len(codes), AT_RISK_CHUNK):  # consecutive codes: each chunk reads its range only
+        out += _worse(session, codes[lo : lo + AT_RISK_CHUNK], last, year=year, now=now)
+    return sorted(out, key=lambda r: (r["running_score"], r["uscc"]))
+
+
+def _worse(session: Session, codes: list[str], last: dict[str, str], *, year: int, now: dt.datetime) -> list[dict]:
+    """Of ``codes``, the firms whose running grade is below last year's ``last``."""
+    ev = pre_evaluate(session, usccs=codes, year=year + 1, as_of=now)
     names = dict(rows_for_firms(session, sa.select(Enterprise.uscc, Enterprise.name), Enterprise.uscc, ev.usccs))
     out = []
     for i, uscc in enumerate(ev.usccs.tolist()):
@@ -186,4 +196,4 @@ def _at_risk(session: Session, now: dt.datetime) -> list[dict]:
                     "deductions": {k: float(v[i]) for k, v in ev.deductions.items() if v[i]},
                 }
             )
-    return sorted(out, key=lambda r: (r["running_score"], r["uscc"]))
+    return out

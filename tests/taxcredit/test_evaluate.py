@@ -112,8 +112,8 @@ def test_records_received_later_are_not_known_earlier(session):
     assert before.deductions["arrear_new"][0] == 0.0 and after.deductions["arrear_new"][0] == 5.0
 
 
-def test_many_firms_read_whole_tables_yet_only_their_own_rows_count(session, monkeypatch):
-    """Above the push-down limit the records are read whole; another firm's rows must not be counted."""
+def test_many_firms_read_by_range_of_codes_yet_only_their_own_rows_count(session, monkeypatch):
+    """Above the push-down limit the records are read by range of codes; another firm's rows must not count."""
     from bank_tax.sources import service as sources
 
     other, asked = firm(session), firm(session)
