@@ -9,12 +9,12 @@ import sys
 from pathlib import Path
 
 from bank_tax.bench import cases  # noqa: F401  (registers the cases)
+from bank_tax.bench import consent as consent_bench  # noqa: F401
+from bank_tax.bench import features as features_bench  # noqa: F401
+from bank_tax.bench import matching as matching_bench  # noqa: F401
+from bank_tax.bench import modelling as modelling_bench  # noqa: F401
+from bank_tax.bench import sources as sources_bench  # noqa: F401
 from bank_tax.bench.harness import CASES, run
-from bank_tax.consent import bench as consent_bench  # noqa: F401
-from bank_tax.features import bench as features_bench  # noqa: F401
-from bank_tax.matching import bench as matching_bench  # noqa: F401
-from bank_tax.modelling import bench as modelling_bench  # noqa: F401
-from bank_tax.sources import bench as sources_bench  # noqa: F401
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -43,7 +43,7 @@ def main(argv: list[str] | None = None) -> int:
         load_rows = load.run()
     page_rows = []
     if args.pages:
-        from bank_tax.web import bench as page_bench
+        from bank_tax.bench import pages as page_bench
 
         page_rows = page_bench.run()
     Path(args.out).write_text(

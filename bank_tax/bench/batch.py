@@ -27,8 +27,8 @@ REPO = Path(__file__).resolve().parents[2]
 def _province(tmp: Path, firms: int, months: int, seed: int) -> dict:
     """Generate, ingest and register a champion; return the environment a ``flask`` subprocess needs."""
     from bank_tax import clock, create_app, demo, migrate
+    from bank_tax.bench.modelling import _model_and_rows
     from bank_tax.db import db
-    from bank_tax.modelling.bench import _model_and_rows
     from bank_tax.modelling.registry import Registry
     from bank_tax.synth.province import SynthParams, generate
     from bank_tax.synth.writers import write_province

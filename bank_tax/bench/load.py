@@ -5,7 +5,7 @@ same run. Prints p50/p99 latency and requests/s and the throughput ratio, twice:
 computed (``MATCH_CACHE_FIRMS=0``, the cold path) and with the per-process answer cache of the default
 configuration (each measured firm computed once per worker, then served while nothing has changed).
 
-Each database gets the benchmark province of :mod:`bank_tax.matching.bench` (firms with 36 months of
+Each database gets the benchmark province of :mod:`bank_tax.bench.matching` (firms with 36 months of
 records, 50 products, the benchmark model); PostgreSQL runs when ``BANK_TAX_TEST_DATABASE`` names an
 admin URL (``make bench`` starts a throwaway cluster).
 """
@@ -56,9 +56,9 @@ def _postgres_url() -> str | None:
 
 def _prepare(url: str | None):
     """A database with the benchmark province and an operator's token; returns (env, token, firms)."""
+    from bank_tax.bench import matching as bench
     from bank_tax.db import db
     from bank_tax.enterprises.models import Enterprise
-    from bank_tax.matching import bench
     from bank_tax.security import service as security
     from bank_tax.security.roles import Role
 

@@ -56,10 +56,10 @@ def _call(base: str, method: str, path: str, token: str | None, body=None, data:
 
 def _prepare(firms: int, holders: int, loans: int):
     """The benchmark province on a fresh PostgreSQL database, users with tokens, and booked loans."""
+    from bank_tax.bench import matching as bench
     from bank_tax.db import db
     from bank_tax.enterprises.models import Enterprise
     from bank_tax.lending import loans as lending
-    from bank_tax.matching import bench
     from bank_tax.security import service as security
     from bank_tax.security.roles import Role
 

@@ -30,7 +30,7 @@ def test_pipeline_agrees_with_pandas(session, province, as_of):
 @pytest.mark.parametrize("as_of", ["2026-07-20", "2025-11-03"])
 def test_the_benchmarks_pandas_groupby_version_agrees_too(session, province, as_of):
     """The benchmark's competitor computes the same catalogue (so its timing compares equals)."""
-    from bank_tax.features.bench import agree, pandas_features
+    from bank_tax.bench.features import agree, pandas_features
 
     moment = dt.datetime.fromisoformat(as_of).replace(tzinfo=dt.UTC)
     inputs = pipeline.read(session, usccs=province, as_of=moment)
@@ -38,7 +38,7 @@ def test_the_benchmarks_pandas_groupby_version_agrees_too(session, province, as_
 
 
 def test_the_benchmarks_generated_inputs_agree():
-    from bank_tax.features.bench import agree, generate_inputs, pandas_features
+    from bank_tax.bench.features import agree, generate_inputs, pandas_features
 
     inputs = generate_inputs(800, seed=3)
     frame = pipeline.derive(inputs)

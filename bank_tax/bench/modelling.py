@@ -2,16 +2,16 @@
 three reasons of 10⁵ rows.
 
 The model is trained with the production recipe on features derived from generated inputs
-(:mod:`bank_tax.features.bench`); the rows scored are drawn from the same population.
+(:mod:`bank_tax.bench.features`); the rows scored are drawn from the same population.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from bank_tax.bench.features import generate_inputs
 from bank_tax.bench.harness import Case, case
 from bank_tax.categories import CATEGORIES
-from bank_tax.features.bench import generate_inputs
 from bank_tax.features.catalogue import CATALOGUE, FEATURE_SET_VERSION, NAMES
 from bank_tax.features.pipeline import derive
 from bank_tax.modelling import train

@@ -1,7 +1,7 @@
 """Benchmark: a whitelist for 10⁵ firms × 50 products, against reading the same inputs from the database.
 
 The database is filled directly (bulk inserts of generated agency records, as
-:mod:`bank_tax.features.bench` generates them, and consents to pre-screening for 70% of firms); the
+:mod:`bank_tax.bench.features` generates them, and consents to pre-screening for 70% of firms); the
 model is the scoring benchmark's. "Ours" is the whole of :func:`bank_tax.matching.service.generate`
 (read, features, scores, the firm × product rule matrix, reasons of the listed firms, storing the
 edition); the reference is the database reads alone that it starts from.
@@ -87,12 +87,12 @@ def build(n: int, *, n_products: int = 50, seed: int = 4, url: str | None = None
     category; returns the app."""
     from bank_tax import create_app
     from bank_tax.banks.models import Bank
+    from bank_tax.bench.features import generate_inputs
+    from bank_tax.bench.modelling import _model_and_rows
     from bank_tax.consent.models import Consent
     from bank_tax.db import make_engine
     from bank_tax.enterprises.models import Enterprise
-    from bank_tax.features.bench import generate_inputs
     from bank_tax.migrate import upgrade
-    from bank_tax.modelling.bench import _model_and_rows
     from bank_tax.modelling.registry import Registry
     from bank_tax.products import service as products
     from bank_tax.sources import models as S
