@@ -161,3 +161,46 @@ def test_stored_returns_get_the_statutory_deadline(tmp_path):
         finally:
             engine.dispose()
     assert {k: str(v)[:10] for k, v in due.items()} == {a: "2026-10-26", b: "2026-11-30"}
+
+
+def test_versions_stored_before_superseded_at_get_it_and_the_downgrade_drops_it(tmp_path):
+    """0017: the versions stored before it note when their first later version was received (the agency's
+    versions may have arrived out of order); a record's latest version stays NULL; down and up again."""
+    from bank_tax import create_app
+    from bank_tax.config import TestConfig
+    from bank_tax.db import db
+    from bank_tax.sources import ingest
+    from bank_tax.sources.specs import SOURCES
+    from tests import factories
+    from tests.sources.helpers import csv_bytes, vat
+
+    with fresh_database(tmp_path) as url:
+        upgrade(url)
+        app = create_app(TestConfig, instance_path=str(tmp_path / "instance"), DATABASE_URL=url)
+        with app.app_context(), db.scope() as s:
+            a = factories.enterprise(s).uscc
+            for version, received, paid in (
+                ("3", "2025-04-12", "3000.00"),
+                ("1", "2025-04-13", "3500.00"),
+                ("2", "2025-04-14", "3400.00"),
+            ):
+                row = vat(a, version=version, received_at=f"{received}T02:00:00+00:00", tax_paid=paid)
+                data = csv_bytes("vat_declarations", [row])
+                ingest.ingest(s, source=SOURCES["vat_declarations"], data=data, filename="v.csv", actor=None)
+        db.engine_of(app).dispose()
+        engine = make_engine(url)
+        query = sa.text("SELECT version, superseded_at FROM vat_declaration ORDER BY version")
+        try:
+            with engine.connect() as conn:
+                kept = [(v, str(t)[:10] if t else None) for v, t in conn.execute(query)]
+            downgrade(url, "0016")
+            with engine.connect() as conn:
+                columns = {c["name"] for c in sa.inspect(conn).get_columns("vat_declaration")}
+            upgrade(url)
+            with engine.connect() as conn:
+                filled = [(v, str(t)[:10] if t else None) for v, t in conn.execute(query)]
+        finally:
+            engine.dispose()
+    # version 1 was superseded when 3 came (received first), 2 likewise; 3 is the latest
+    assert kept == filled == [(1, "2025-04-12"), (2, "2025-04-12"), (3, None)]
+    assert "superseded_at" not in columns

@@ -443,6 +443,12 @@ def ingest(
         say(f"storing rows {start + 1}–{min(start + CHUNK, rows.shape[0])} of {rows.shape[0]}")
         bulk_insert(session, table, {k: v[start : start + CHUNK] for k, v in record.items()})
         faults.checkpoint("ingest.rows")
+    # the firms whose records gained a later version: a correction, or (versions sent by the agency, which
+    # may come out of order) any version
+    touched = land & ((status == CORRECTED) | source.explicit_version)
+    if touched.any():
+        say("noting superseded versions")
+        supersede(session, source, np.unique(checked.values["uscc"][good_idx[touched]]))
     say("quarantining rejected rows")
     rejected_rows = _quarantine(session, batch, source, parsed, checked, conflict)
     batch.received = int(parsed.lines.shape[0] + len(parsed.malformed))
@@ -460,6 +466,26 @@ def ingest(
         details={"source": source.name, "file": filename, "sha256": sha, **counts(batch)},
     )
     return batch, True
+
+
+SUPERSEDE_FIRMS = 500  # firms per update statement
+
+
+def supersede(session: Session, source: Source, usccs) -> None:
+    """Note on every version of the records of ``usccs`` when its first later version was received
+    (``superseded_at``; NULL for the latest): what lets a read as of any moment take the versions known
+    then without ranking them. Recomputed whole for those firms, so it is right whatever order versions
+    arrived in."""
+    t = source.table.__table__
+    n = t.alias("later")
+    later = (
+        sa.select(sa.func.min(n.c.received_at))
+        .where(*[n.c[k] == t.c[k] for k in source.key], n.c.version > t.c.version)
+        .scalar_subquery()
+    )
+    codes = [str(u) for u in usccs]
+    for lo in range(0, len(codes), SUPERSEDE_FIRMS):
+        session.execute(sa.update(t).where(t.c.uscc.in_(codes[lo : lo + SUPERSEDE_FIRMS])).values(superseded_at=later))
 
 
 def counts(batch: IngestBatch) -> dict[str, int]:

@@ -1,7 +1,8 @@
 """Tables of agency records (one per source), batches, quarantine and disputes.
 
 Records are never overwritten: a correction is a new row with the next ``version`` and its own
-``received_at``, so readers can ask for the data as it was known at any time. ``row_hash`` is a 64-bit
+``received_at``, so readers can ask for the data as it was known at any time; the correction's arrival is
+noted on the versions it supersedes (``superseded_at``), the one column ingestion ever updates. ``row_hash`` is a 64-bit
 hash of the typed content, so a re-sent row is recognised as a duplicate and not stored twice.
 """
 
@@ -27,6 +28,10 @@ class RecordBase(SQLModel):
     received_at: dt.datetime = Field(sa_type=UTCDateTime)
     batch_id: int | None = Field(default=None, foreign_key="ingest_batch.id", index=True)
     row_hash: int = Field(sa_type=sa.BigInteger)
+    # when a later version of this record was first received (NULL: none yet, the current one): the
+    # version known at T is the one received by T and not superseded by T, with no ranking of versions.
+    # Kept by ingestion (:func:`bank_tax.sources.ingest.supersede`).
+    superseded_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class VatDeclaration(RecordBase, table=True):

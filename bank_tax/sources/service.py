@@ -38,30 +38,31 @@ def current_versions(
     """A query for the latest version of every record as known at ``as_of`` (now when None).
 
     Corrections are later versions with later ``received_at``: asking as of an earlier time gives the
-    version that was known then, and nothing received after it. ``usccs`` (a modest list of firms) and
-    ``period`` (first, last) narrow the rows *before* versions are ranked, so the indexes on the natural
-    key serve a few firms or months without ranking the whole table (a longer list narrows to its range
-    of codes); so does ``code_range`` (first code, last code; a partition of firms). All are safe because
-    every version of a record shares its firm and period.
+    version that was known then, and nothing received after it. That version is the one received by then
+    and not yet superseded then (``superseded_at``, kept by ingestion), so no window ranks versions, and
+    the filters below meet the indexes directly: ``usccs`` (a modest list of firms; a longer list narrows
+    to its range of codes), ``period`` (first, last) and ``code_range`` (first code, last code; a
+    partition of firms). All are safe because every version of a record shares its firm and period.
     """
     t = source.table.__table__
-    partition = [t.c[k] for k in source.key]
-    ranked = sa.select(t, sa.func.row_number().over(partition_by=partition, order_by=t.c.version.desc()).label("rn"))
-    if as_of is not None:
-        ranked = ranked.where(t.c.received_at <= as_of)
+    if as_of is None:
+        stmt = sa.select(t).where(t.c.superseded_at.is_(None))
+    else:
+        stmt = sa.select(t).where(
+            t.c.received_at <= as_of, sa.or_(t.c.superseded_at.is_(None), t.c.superseded_at > as_of)
+        )
     if isinstance(usccs, sa.BindParameter):  # a cached statement: the list comes with the parameters
-        ranked = ranked.where(t.c.uscc.in_(usccs))
+        stmt = stmt.where(t.c.uscc.in_(usccs))
     elif usccs is not None and len(usccs) <= PUSHDOWN_FIRMS:
-        ranked = ranked.where(t.c.uscc.in_([str(u) for u in usccs]))
+        stmt = stmt.where(t.c.uscc.in_([str(u) for u in usccs]))
     elif usccs is not None and len(usccs):  # a long list: its range of codes (callers keep their own firms)
         codes = [str(u) for u in usccs]
-        ranked = ranked.where(t.c.uscc.between(min(codes), max(codes)))
+        stmt = stmt.where(t.c.uscc.between(min(codes), max(codes)))
     if code_range is not None:
-        ranked = ranked.where(t.c.uscc.between(code_range[0], code_range[1]))
+        stmt = stmt.where(t.c.uscc.between(code_range[0], code_range[1]))
     if period is not None:
-        ranked = ranked.where(t.c.period >= period[0], t.c.period <= period[1])
-    sub = ranked.subquery()
-    return sa.select(*[sub.c[c.name] for c in t.columns]).where(sub.c.rn == 1)
+        stmt = stmt.where(t.c.period >= period[0], t.c.period <= period[1])
+    return stmt
 
 
 def open_disputes(source: Source, *, as_of: dt.datetime | None = None) -> sa.Select:
