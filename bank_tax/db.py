@@ -8,6 +8,7 @@ SQLite is the embedded default and PostgreSQL the production database; the diffe
 from __future__ import annotations
 
 import datetime as dt
+import io
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -290,3 +291,56 @@ def bulk_insert(session: Session, table: sa.Table, data: dict) -> int:
     finally:
         cur.close()
     return len(rows)
+
+
+def _arrow_type(column):
+    """The Arrow type a selected column's CSV text is read as (text for dates cast to text)."""
+    import pyarrow as pa
+
+    t = column.type
+    if isinstance(t, sa.Boolean):
+        return pa.bool_()
+    if isinstance(t, sa.Integer):
+        return pa.int64()
+    if isinstance(t, sa.Float | sa.Numeric):
+        return pa.float64()
+    return pa.string()
+
+
+def fetch_columns(session: Session, stmt: sa.Select, params: dict) -> list:
+    """The result of ``stmt`` as one sequence per selected column, read in bulk.
+
+    PostgreSQL: the query leaves the server with ``COPY … TO STDOUT`` as CSV and is parsed by Arrow in C,
+    never as one Python row object per row; columns come back as numpy arrays (integers with NULLs as
+    float with NaN, text with NULLs as objects with None). SQLite: the driver's rows, transposed.
+    Both in the session's transaction.
+    """
+    conn = session.connection()
+    columns = list(stmt.selected_columns)
+    if conn.dialect.name != "postgresql":
+        rows = conn.execute(stmt, params).all()
+        return [list(c) for c in zip(*rows, strict=True)] if rows else [[] for _ in columns]
+    import pyarrow.csv as pacsv
+
+    sql = stmt.params(**params).compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}).string
+    buf = io.BytesIO()
+    with conn.connection.driver_connection.cursor() as cur:
+        with cur.copy(f"COPY ({sql}) TO STDOUT (FORMAT csv)") as copy:
+            for block in copy:
+                buf.write(block)
+    names = [f"c{i}" for i in range(len(columns))]
+    if buf.tell() == 0:
+        return [[] for _ in columns]
+    buf.seek(0)
+    table = pacsv.read_csv(
+        buf,
+        read_options=pacsv.ReadOptions(column_names=names),
+        convert_options=pacsv.ConvertOptions(
+            column_types={n: _arrow_type(c) for n, c in zip(names, columns, strict=True)},
+            true_values=["t"],
+            false_values=["f"],
+            strings_can_be_null=True,
+            quoted_strings_can_be_null=False,  # PostgreSQL writes NULL unquoted, an empty text as ""
+        ),
+    )
+    return [table.column(i).to_numpy(zero_copy_only=False) for i in range(len(columns))]

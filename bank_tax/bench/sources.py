@@ -5,6 +5,7 @@ given (``BANK_TAX_TEST_DATABASE``), on PostgreSQL."""
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import os
 import tempfile
@@ -15,6 +16,7 @@ import numpy as np
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from bank_tax import clock
 from bank_tax.bench.harness import Case, case
 from bank_tax.db import make_engine
 from bank_tax.enterprises import uscc as uscc_mod
@@ -171,4 +173,75 @@ def ingest_postgres(n: int) -> Case | None:
         reference_name="psycopg executemany of parsed rows",
         repeats=1,
         notes="PostgreSQL figure (the target is set on SQLite)",
+    )
+
+
+# -- reads ------------------------------------------------------------------------------------------------
+READ_TABLES = (
+    "vat_declaration",
+    "social_insurance",
+    "housing_fund",
+    "utility_bill",
+    "tax_arrear",
+    "credit_grade",
+    "public_credit_entry",
+)
+
+
+def _copy_bytes(url: str, as_of: dt.datetime) -> int:
+    """The reference: every row of every table the features read, received by ``as_of``, as COPY sends it
+    (CSV bytes, nothing parsed); returns the rows."""
+    from psycopg import sql as psql
+
+    engine = make_engine(url)
+    rows = 0
+    try:
+        with engine.connect() as conn:
+            raw = conn.connection.driver_connection
+            for table in READ_TABLES:
+                cols = [c.name for c in sa.Table(table, sa.MetaData(), autoload_with=conn).columns]
+                query = psql.SQL("COPY (SELECT {} FROM {} WHERE received_at <= {}) TO STDOUT (FORMAT csv)").format(
+                    psql.SQL(", ").join(map(psql.Identifier, cols)), psql.Identifier(table), psql.Literal(as_of)
+                )
+                with raw.cursor() as cur, cur.copy(query) as copy:
+                    rows += sum(bytes(block).count(b"\n") for block in copy)
+    finally:
+        engine.dispose()
+    return rows
+
+
+def _pipeline_read(app, as_of: dt.datetime) -> int:
+    from bank_tax.db import db
+    from bank_tax.enterprises.models import Enterprise
+    from bank_tax.features import pipeline
+
+    with app.app_context(), db.scope() as s:
+        firms = s.scalars(sa.select(Enterprise.uscc).order_by(Enterprise.uscc)).all()
+        inputs = pipeline.read(s, usccs=firms, as_of=as_of)
+    return sum(
+        len(getattr(inputs, k).get("uscc", ()))
+        for k in ("vat", "si", "hf", "power", "water", "gas", "arrears", "grades", "lists")
+    )
+
+
+@case("reads_postgres", size=100_000, quick_size=2_000)
+def reads_postgres(n: int) -> Case | None:
+    """Everything the features of n firms are computed from, as known now (versions, disputes, windows),
+    through COPY into Arrow, against COPY alone of the rows of those tables (target ≤ 1.5×)."""
+    from bank_tax.bench.matching import build
+
+    admin = os.environ.get("BANK_TAX_TEST_DATABASE")
+    if not admin or admin == "sqlite":
+        return None
+    url = _fresh_postgres(admin)
+    app = build(n, url=url)
+    now = clock.now()
+    return Case(
+        ours=lambda: _pipeline_read(app, now),
+        reference=lambda: _copy_bytes(url, now),
+        agree=lambda ours, ref: 0 < ours <= ref,  # ours: the windows' rows only; COPY: every row
+        unit="rows",
+        reference_name="COPY of the same tables' rows (CSV bytes, unparsed)",
+        repeats=1,
+        notes="target: ≤ 1.5× COPY alone",
     )

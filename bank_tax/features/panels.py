@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from bank_tax import clock
+from bank_tax.db import fetch_columns
 from bank_tax.sources.service import PUSHDOWN_FIRMS, current_versions, open_disputes
 from bank_tax.sources.specs import Source
 
@@ -123,13 +124,12 @@ def read_monthly(
         "last": span[-1].astype("datetime64[D]").item(),
         **firm_params(usccs, how),
     }
-    rows = session.connection().execute(stmt, params).all()  # Core rows: no ORM bookkeeping per row
+    cols = fetch_columns(session, stmt, params)  # in bulk: COPY on PostgreSQL, no row objects
     kinds = {f.name: f.kind for f in source.fields}
-    if not rows:
+    if not len(cols[0]):
         return {"uscc": np.array([], dtype="U18"), "month": np.array([], dtype="datetime64[M]")} | {
             c: np.array([], dtype=np.float64) for c in columns
         }
-    cols = list(zip(*rows, strict=True))
     out = {
         "uscc": np.array(cols[0], dtype="U18"),
         "month": np.array(cols[1], dtype="datetime64[D]").astype("datetime64[M]"),

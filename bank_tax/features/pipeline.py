@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from bank_tax import clock
 from bank_tax.categories import CATEGORIES
 from bank_tax.consent.mask import Mask
+from bank_tax.db import fetch_columns
 from bank_tax.enterprises.models import Enterprise
 from bank_tax.features.catalogue import CATALOGUE, NAMES, of_category
 from bank_tax.features.panels import as_text, firm_bind, firm_filter, firm_params, month_range, read_monthly, to_panel
@@ -303,8 +304,7 @@ def _read_rows(session: Session, source: str, usccs: np.ndarray, as_of: dt.datet
             stmt = stmt.where(q.c.evaluated_on <= sa.bindparam("day"))
         _ROW_STATEMENTS[key] = stmt
     params = {"as_of": as_of, "day": clock.business_date(as_of), **firm_params(usccs, how)}
-    rows = session.connection().execute(stmt, params).all()
-    cols = list(zip(*rows, strict=True)) if rows else [[] for _ in columns]
+    cols = fetch_columns(session, stmt, params)
     out = {}
     for (c, kind), v in zip(columns.items(), cols, strict=True):
         if _is_date(kind):
