@@ -75,6 +75,7 @@ bench: dev java
 	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y -q wrk >/dev/null; } || echo "wrk missing: the load test will be skipped"
 	PG_OPTIONAL=1 tests/with-postgres.sh $(BIN)/python -m bank_tax.bench --load --pages
 	$(BIN)/python -m bank_tax.bench.batch --out bench-batch.json
+	PG_OPTIONAL=1 tests/with-postgres.sh $(BIN)/python -m bank_tax.bench --province $${PROVINCE_FIRMS:-100000}
 
 clean:
-	rm -rf $(VENV) instance bench-results.json bench-batch.json *.egg-info
+	rm -rf $(VENV) instance bench-results.json bench-batch.json bench-province.json *.egg-info

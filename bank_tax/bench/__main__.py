@@ -24,7 +24,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", default="bench-results.json")
     parser.add_argument("--load", action="store_true", help="also the load test under gunicorn (make bench)")
     parser.add_argument("--pages", action="store_true", help="also every page's render time on the demo province")
+    parser.add_argument(
+        "--province",
+        type=int,
+        nargs="+",
+        metavar="N",
+        help="only the daily batch of provinces of N firms (bench.province)",
+    )
+    parser.add_argument("--partition-firms", type=int, default=25_000, help="with --province: firms per partition")
     args = parser.parse_args(argv)
+    if args.province:
+        from bank_tax.bench import province
+
+        out = ["--out", "bench-province.json", "--partition-firms", str(args.partition_firms)]
+        return province.main(["--firms", *map(str, args.province), *out])
     rows = run(args.case, quick=args.quick)
     header = (
         f"{'case':<22}{'n':>10}  {'ours s':>9}  {'reference s':>11}  {'ratio':>7}  {'ours/s':>12}  agree  reference"

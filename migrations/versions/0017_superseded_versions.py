@@ -35,11 +35,12 @@ KEYS = {
 
 
 def upgrade() -> None:
-    for table, key in KEYS.items():
-        op.add_column(table, sa.Column("superseded_at", bank_tax.db.UTCDateTime(timezone=True), nullable=True))
-        match = " AND ".join(f"n.{k} = {table}.{k}" for k in key)
-        later = f"SELECT min(n.received_at) FROM {table} AS n WHERE {match} AND n.version > {table}.version"
-        op.execute(f"UPDATE {table} SET superseded_at = ({later}) WHERE EXISTS ({later})")
+    for name, key in KEYS.items():
+        op.add_column(name, sa.Column("superseded_at", bank_tax.db.UTCDateTime(timezone=True), nullable=True))
+        t = sa.table(name, *map(sa.column, key), sa.column("version"), sa.column("received_at"), sa.column("superseded_at"))
+        n = t.alias("n")
+        later = sa.select(sa.func.min(n.c.received_at)).where(*[n.c[k] == t.c[k] for k in key], n.c.version > t.c.version)
+        op.execute(sa.update(t).values(superseded_at=later.scalar_subquery()))  # NULL where no later version
 
 
 def downgrade() -> None:
