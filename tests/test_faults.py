@@ -164,6 +164,37 @@ def test_a_whitelist_killed_mid_write_delivers_no_edition_then_equals_an_uninter
     assert editions[0] == editions[1] and editions[0][0] == len(world["firms"])
 
 
+def test_whitelists_of_two_banks_killed_between_partitions_resume_and_equal_an_uninterrupted_run(world):
+    """Two banks, six firms in partitions of two: killed writing the second partition's entries, the first
+    partition's entries stay with its checkpoint and no edition is delivered; run again, the run resumes
+    and delivers both banks' editions, equal to those of a run never interrupted."""
+    with world["app"].app_context(), db.scope() as s:
+        other = factories.bank(s)
+        factories.product(s, other.code, "YSD")
+        other_code = other.code
+    args = ["whitelist", "generate", "--partition-firms", "2", "--workers", "1"]
+    assert killed(flask(world, *args, fault="whitelist.entries=kill@3"))  # bank by bank: the 3rd is part 1's
+    assert sealed(world) == 0 and count(world, WhitelistEntry) == 2 * 2  # part 0, both banks
+    resumed = flask(world, *args)
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    assert flask(world, *args).returncode == 0  # uninterrupted
+    with world["app"].app_context(), db.scope() as s:
+        editions = s.execute(
+            sa.select(
+                WhitelistEdition.bank_code,
+                WhitelistEdition.batch_run_id,
+                WhitelistEdition.n_firms,
+                WhitelistEdition.digest,
+            ).order_by(WhitelistEdition.id)
+        ).all()
+    assert sealed(world) == 4 and len({e.batch_run_id for e in editions}) == 2
+    by_bank = {}
+    for bank, _, n, digest in editions:
+        by_bank.setdefault(bank, []).append((n, digest))
+    assert by_bank.keys() == {world["bank"], other_code}
+    assert all(first == second and first[0] == len(world["firms"]) for first, second in by_bank.values())
+
+
 STAGES = {
     "pipeline": (PIPELINE, ScoreRun),
     "whitelist": (["whitelist", "generate"], WhitelistEdition),
