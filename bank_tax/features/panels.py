@@ -139,6 +139,46 @@ def read_monthly(
     return out
 
 
+_K = np.array([0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9], dtype=np.uint64)
+
+
+def _words(codes: np.ndarray) -> np.ndarray | None:
+    """Each code as three 64-bit words (its characters as bytes, eight to a word): equal codes, equal
+    words. Read straight from numpy's fixed-width text (one 32-bit code point a character), no text
+    conversion; None for codes this cannot hold exactly (longer than 24 characters, or not ASCII)."""
+    a = np.ascontiguousarray(np.asarray(codes, dtype=str))
+    width = a.dtype.itemsize // 4
+    if width > 24:
+        return None
+    chars = a.view(np.uint32).reshape(a.shape[0], width)
+    if chars.size and chars.max() > 127:
+        return None
+    out = np.zeros((a.shape[0], 24), dtype=np.uint8)
+    out[:, :width] = chars
+    return out.view(np.uint64)
+
+
+def firm_positions(usccs: np.ndarray, codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Row of each of ``codes`` in ``usccs`` and whether it is one of them.
+
+    Codes are compared as machine words, not as strings: each is hashed to one 64-bit key for the search
+    (sorting and searching integers is many times faster than numpy's unicode comparisons) and the hit
+    is then confirmed word by word, so the answer is exact whatever the hash does."""
+    if usccs.size == 0:
+        return np.zeros(codes.shape[0], dtype=np.int64), np.zeros(codes.shape[0], dtype=bool)
+    wu, wc = _words(usccs), _words(codes)
+    if wu is None or wc is None:  # not plain codes: compare as text
+        pos = np.minimum(np.searchsorted(usccs, codes), usccs.shape[0] - 1)
+        return pos, usccs[pos] == codes
+    with np.errstate(over="ignore"):
+        ku = np.bitwise_xor.reduce(wu * _K, axis=1)
+        kc = np.bitwise_xor.reduce(wc * _K, axis=1)
+    order = np.argsort(ku, kind="stable")
+    at = np.minimum(np.searchsorted(ku[order], kc), usccs.shape[0] - 1)
+    pos = order[at]
+    return pos, (wu[pos] == wc).all(axis=1)
+
+
 def to_panel(rows: dict[str, np.ndarray], *, usccs: np.ndarray, span: np.ndarray, columns: list[str]) -> Panel:
     """Scatter long rows (as :func:`read_monthly` returns them) into firms × months matrices.
 
@@ -147,9 +187,9 @@ def to_panel(rows: dict[str, np.ndarray], *, usccs: np.ndarray, span: np.ndarray
     n, m = usccs.shape[0], span.shape[0]
     values = {c: np.full((n, m), np.nan) for c in columns}
     if rows["uscc"].size and n:
-        firm = np.minimum(np.searchsorted(usccs, rows["uscc"]), n - 1)
+        firm, known = firm_positions(usccs, rows["uscc"])
         month = (rows["month"] - span[0]).astype(np.int64)
-        keep = (usccs[firm] == rows["uscc"]) & (month >= 0) & (month < m)
+        keep = known & (month >= 0) & (month < m)
         for c in columns:
             values[c][firm[keep], month[keep]] = rows[c][keep]
     return Panel(usccs=usccs, months=span, values=values)

@@ -23,7 +23,16 @@ from bank_tax.consent.mask import Mask
 from bank_tax.db import fetch_columns
 from bank_tax.enterprises.models import Enterprise
 from bank_tax.features.catalogue import CATALOGUE, NAMES, of_category
-from bank_tax.features.panels import as_text, firm_bind, firm_filter, firm_params, month_range, read_monthly, to_panel
+from bank_tax.features.panels import (
+    as_text,
+    firm_bind,
+    firm_filter,
+    firm_params,
+    firm_positions,
+    month_range,
+    read_monthly,
+    to_panel,
+)
 from bank_tax.sources.service import current_versions, open_disputes
 from bank_tax.sources.specs import SOURCES
 
@@ -138,10 +147,7 @@ def _months_since(flag: np.ndarray, cap: float) -> np.ndarray:
 
 def _positions(usccs: np.ndarray, codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Row of each code in the sorted ``usccs`` and whether it is one of them."""
-    if usccs.size == 0:
-        return np.zeros(codes.shape[0], dtype=np.int64), np.zeros(codes.shape[0], dtype=bool)
-    pos = np.minimum(np.searchsorted(usccs, codes), usccs.shape[0] - 1)
-    return pos, usccs[pos] == codes
+    return firm_positions(usccs, codes)
 
 
 def _tax(inp: Inputs, span: np.ndarray, established_month: np.ndarray) -> dict[str, np.ndarray]:

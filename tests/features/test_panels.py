@@ -4,6 +4,8 @@ import datetime as dt
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bank_tax import clock
 from bank_tax.features.panels import month_range, monthly
@@ -109,3 +111,18 @@ def test_records_under_dispute_are_left_out_while_open(session):
     session.flush()
     assert march_2025(clock.now() + dt.timedelta(seconds=1)) == 12_000_000  # upheld: it counts again
     assert np.isnan(march_2025(opened))  # and as of a moment it was open, it still did not
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    firms=st.lists(st.text("0123456789ABCDEFGHJKLMNPQRTUWXY", min_size=1, max_size=18), max_size=30, unique=True),
+    others=st.lists(st.text("0123456789ABCDEFGHJKLMNPQRTUWXY中", min_size=1, max_size=18), max_size=30),
+)
+def test_firm_positions_by_machine_words_equal_a_search_of_the_text(firms, others):
+    from bank_tax.features.panels import firm_positions
+
+    usccs = np.sort(np.array(firms, dtype="U18"))
+    codes = np.array(firms[::2] + others, dtype="U18")
+    pos, hit = firm_positions(usccs, codes)
+    assert hit.tolist() == [c in set(firms) for c in codes.tolist()]  # exact, whatever the hash does
+    assert (usccs[pos[hit]] == codes[hit]).all()
