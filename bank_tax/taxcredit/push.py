@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from bank_tax import clock
 from bank_tax.db import bulk_insert
 from bank_tax.enterprises.models import Enterprise
+from bank_tax.features.panels import firm_positions
 from bank_tax.matching import rules as R
 from bank_tax.matching import service as matching
 from bank_tax.matching.facts import gather
@@ -32,68 +33,83 @@ ORDER = {"A": 0, "B": 1, "M": 2, "C": 3, "D": 4}
 AT_RISK_CHUNK = 20_000  # A/B firms pre-evaluated at a time: memory stays that of a chunk
 
 
-def eligible_pairs(session: Session, *, usccs, now: dt.datetime) -> set[tuple[str, int]]:
-    """(firm, product id) for the firms ``usccs`` and every active product each qualifies for now."""
+def eligible_pairs(session: Session, *, usccs, now: dt.datetime) -> tuple[np.ndarray, np.ndarray]:
+    """(firm codes, product ids), one pair per firm of ``usccs`` and active product it qualifies for now."""
     compiled = matching.catalogue(session)
     firms = np.asarray(usccs, dtype="U18")
     if not firms.size or not len(compiled):
-        return set()
+        return np.array([], dtype="U18"), np.array([], dtype=np.int64)
     facts = gather(session, usccs=firms, as_of=now, model=champion())
     ev = R.evaluate(facts.firms, compiled, on=clock.business_date(now))
-    ids = np.array([p["id"] for p in compiled.products])
+    ids = np.array([p["id"] for p in compiled.products], dtype=np.int64)
     rows, cols = np.nonzero(ev.eligible)
-    return set(zip(facts.firms.usccs[rows].tolist(), ids[cols].tolist(), strict=True))
+    return facts.firms.usccs[rows], ids[cols]
+
+
+DELETE_IDS = 10_000  # ids per delete statement (SQLite caps bound parameters)
+
+
+def _messages(session: Session, usccs: np.ndarray, product_ids: np.ndarray, stamp) -> dict[str, np.ndarray]:
+    """The inbox messages of new (firm, product) pairs, as columns: each product's title is written once
+    and given to its firms by index, not formatted pair by pair."""
+    products = sorted(matching.active_products(session), key=lambda p: p["id"])
+    ids = np.array([p["id"] for p in products], dtype=np.int64)
+    zh = np.array([f"您已符合{p['bank_name']}“{p['name']}”的申请条件" for p in products], dtype=object)
+    en = np.array(
+        [f"You now qualify for {p['bank_name_en'] or p['bank_name']} {p['name_en'] or p['name']}" for p in products],
+        dtype=object,
+    )
+    at = np.searchsorted(ids, product_ids)
+    n = usccs.shape[0]
+    return {
+        "uscc": usccs,
+        "kind": np.full(n, "product_eligible", dtype=object),
+        "title_zh": zh[at],
+        "title_en": en[at],
+        "body_zh": np.full(n, "信用越好，贷款越容易。可在“可申请产品”中查看额度与利率并在线申请。", dtype=object),
+        "body_en": np.full(n, "See the limit and rate under Products, and apply online.", dtype=object),
+        "link": np.full(n, "/firm/products", dtype=object),
+        "created_at": np.full(n, stamp),
+    }
 
 
 def push_partition(session: Session, *, usccs, now: dt.datetime) -> dict[str, int]:
     """The push for the firms ``usccs`` (a partition, sorted): notify the newly eligible, forget the pairs
-    no longer eligible. Returns its counts (the batch sums them over the partitions)."""
+    no longer eligible. Returns its counts (the batch sums them over the partitions). Pairs are integer
+    keys (firm's row × products + product id), so a partition with millions of pairs stays columnar."""
     firms = np.asarray(usccs, dtype="U18")
     if not firms.size:
         return {"eligible": 0, "notified": 0, "no_longer_eligible": 0}
-    found = eligible_pairs(session, usccs=firms, now=now)
+    found_u, found_p = eligible_pairs(session, usccs=firms, now=now)
     t = ProductEligibility.__table__
-    known_rows = session.execute(
+    known = session.execute(
         sa.select(t.c.id, t.c.uscc, t.c.product_id).where(t.c.uscc.between(str(firms[0]), str(firms[-1])))
     ).all()
-    members = set(firms.tolist())
-    known = {(u, p): i for i, u, p in known_rows if u in members}
-    new = sorted(found - known.keys())
-    gone = [i for pair, i in known.items() if pair not in found]
-    if gone:
-        session.execute(sa.delete(ProductEligibility).where(ProductEligibility.id.in_(gone)))
-    if new:
+    known_id = np.array([r[0] for r in known], dtype=np.int64)
+    known_u = np.array([r[1] for r in known], dtype="U18")
+    known_p = np.array([r[2] for r in known], dtype=np.int64)
+    kpos, member = firm_positions(firms, known_u)  # rows of firms in the range but not in the partition stay
+    known_id, kpos, known_p = known_id[member], kpos[member], known_p[member]
+    fpos, _ = firm_positions(firms, found_u)
+    width = int(max(found_p.max(initial=0), known_p.max(initial=0))) + 1
+    found_key, known_key = fpos * width + found_p, kpos * width + known_p
+    new = ~np.isin(found_key, known_key)
+    gone = known_id[~np.isin(known_key, found_key)]
+    for lo in range(0, gone.shape[0], DELETE_IDS):
+        session.execute(
+            sa.delete(ProductEligibility).where(ProductEligibility.id.in_(gone[lo : lo + DELETE_IDS].tolist()))
+        )
+    if new.any():
+        order = np.lexsort((found_p[new], found_u[new]))  # by firm, then product
+        new_u, new_p = found_u[new][order], found_p[new][order]
         stamp = np.datetime64(now.astimezone(dt.UTC).replace(tzinfo=None), "us")  # bulk_insert: naive UTC
-        products = {p["id"]: p for p in matching.active_products(session)}
         bulk_insert(
             session,
             ProductEligibility.__table__,
-            {
-                "uscc": np.array([u for u, _ in new]),
-                "product_id": np.array([p for _, p in new]),
-                "since": np.full(len(new), stamp),
-            },
+            {"uscc": new_u, "product_id": new_p, "since": np.full(new_u.shape[0], stamp)},
         )
-        messages = []
-        for uscc, product_id in new:
-            p = products[product_id]
-            bank_en, name_en = p["bank_name_en"] or p["bank_name"], p["name_en"] or p["name"]
-            messages.append(
-                {
-                    "uscc": uscc,
-                    "kind": "product_eligible",
-                    "title_zh": f"您已符合{p['bank_name']}“{p['name']}”的申请条件",
-                    "title_en": f"You now qualify for {bank_en} {name_en}",
-                    "body_zh": "信用越好，贷款越容易。可在“可申请产品”中查看额度与利率并在线申请。",
-                    "body_en": "See the limit and rate under Products, and apply online.",
-                    "link": "/firm/products",
-                    "created_at": stamp,
-                }
-            )
-        bulk_insert(
-            session, Notification.__table__, {k: np.array([m[k] for m in messages], dtype=object) for k in messages[0]}
-        )
-    return {"eligible": len(found), "notified": len(new), "no_longer_eligible": len(gone)}
+        bulk_insert(session, Notification.__table__, _messages(session, new_u, new_p, stamp))
+    return {"eligible": int(found_u.shape[0]), "notified": int(new.sum()), "no_longer_eligible": int(gone.shape[0])}
 
 
 def record_push(session: Session, counts: dict[str, int]) -> None:
