@@ -81,6 +81,7 @@ def partition(session: Session, run: BatchRun, usccs) -> int:
         return int(codes.size)
     model = registry().load(editions[0].model_version)
     base = None
+    said: dict[int, str] = {}  # reasons by (firm, categories it let the bank use): equal for equal masks
     on = clock.business_date(run.as_of)
     for edition in editions:
         compiled = catalogue(session, edition.bank_code)
@@ -100,9 +101,7 @@ def partition(session: Session, run: BatchRun, usccs) -> int:
         chosen = np.nonzero(ev.eligible.any(axis=1))[0]
         if not chosen.size:
             continue
-        reasons = model.reasons(facts.frame.values[chosen], k=3)
-        names = np.array(model.names)
-        reason_codes = np.where(reasons.index >= 0, names[np.maximum(reasons.index, 0)], "")
+        reasons = _reasons(model, facts.frame.values[chosen], rows[chosen], facts.firms.consented[chosen], said)
         firms, scores, pick = facts.firms.usccs[chosen], facts.scores, best[chosen]
         bulk_insert(
             session,
@@ -118,13 +117,28 @@ def partition(session: Session, run: BatchRun, usccs) -> int:
                 "points": scores.points[chosen],
                 "grade": scores.grade[chosen],
                 "eligible_products": ev.eligible[chosen].sum(axis=1),
-                "reasons": [",".join(c for c in row if c) for row in reason_codes],
+                "reasons": reasons,
                 "consent_id": _lookup(mask.usccs, mask.consent_id, firms),
                 "rank_value": value[chosen, pick],
             },
         )
         faults.checkpoint("whitelist.entries")
     return int(codes.size)
+
+
+def _reasons(model, values: np.ndarray, rows: np.ndarray, allowed: np.ndarray, said: dict[int, str]) -> list[str]:
+    """The top three reason codes of each row, joined; a firm's reasons depend only on its features and
+    the categories a bank may use, so a firm that gave several banks the same consent is explained once
+    (explaining costs a prediction per reason group, scoring one)."""
+    keys = (rows.astype(np.int64) << 8) + (allowed.astype(np.int64) << np.arange(allowed.shape[1])).sum(axis=1)
+    todo = np.array([k not in said for k in keys.tolist()], dtype=bool)
+    if todo.any():
+        r = model.reasons(values[todo], k=3)
+        names = np.array(model.names)
+        codes = np.where(r.index >= 0, names[np.maximum(r.index, 0)], "")
+        for k, row in zip(keys[todo].tolist(), codes, strict=True):
+            said[k] = ",".join(c for c in row if c)
+    return [said[k] for k in keys.tolist()]
 
 
 _RANK = sa.text(
