@@ -6,6 +6,7 @@ import click
 from flask.cli import AppGroup
 
 from bank_tax import clock, store
+from bank_tax.batch.options import partition_options
 from bank_tax.db import db
 from bank_tax.errors import DomainError
 
@@ -14,8 +15,7 @@ batch_cli = AppGroup("batch", help="The batch beyond this machine: the province 
 
 @batch_cli.command("export")
 @click.option("--as-of", "as_of", default=None, help="ISO date or time (in China's time unless zoned); default: now")
-@click.option("--workers", type=int, default=None, help="worker processes (default: BATCH_WORKERS, 0 = one per core)")
-@click.option("--partition-firms", type=int, default=None, help="firms per partition (default: BATCH_PARTITION_FIRMS)")
+@partition_options
 def export_command(as_of: str | None, workers: int | None, partition_firms: int | None) -> None:
     """Write every partition's inputs as of the moment, with the champion, for the Spark job
     (python -m bank_tax.batch.spark FOLDER --out RESULTS); a killed export resumes when run again."""

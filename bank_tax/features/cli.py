@@ -7,6 +7,7 @@ import click
 from flask.cli import AppGroup
 
 from bank_tax import clock
+from bank_tax.batch.options import partition_options
 from bank_tax.db import db
 from bank_tax.features.catalogue import NAMES
 from bank_tax.features.models import FeatureSnapshot
@@ -16,8 +17,7 @@ features_cli = AppGroup("features", help="The feature pipeline.")
 
 @features_cli.command("snapshot")
 @click.option("--as-of", "as_of", default=None, help="ISO date or time (in China's time unless zoned); default: now")
-@click.option("--workers", type=int, default=None, help="worker processes (default: BATCH_WORKERS, 0 = one per core)")
-@click.option("--partition-firms", type=int, default=None, help="firms per partition (default: BATCH_PARTITION_FIRMS)")
+@partition_options
 def snapshot_command(as_of: str | None, workers: int | None, partition_firms: int | None) -> None:
     """Compute the catalogue's features for every registered firm as of a moment and store the snapshot,
     one partition of firms at a time (a killed run resumes when run again)."""

@@ -7,6 +7,7 @@ import sqlalchemy as sa
 from flask.cli import AppGroup
 
 from bank_tax.banks.models import Bank
+from bank_tax.batch.options import partition_options
 from bank_tax.db import db
 from bank_tax.errors import DomainError
 from bank_tax.matching import service
@@ -18,8 +19,7 @@ whitelist_cli = AppGroup("whitelist", help="Bank whitelists.")
 @whitelist_cli.command("generate")
 @click.option("--bank", "banks", multiple=True, help="bank code (repeatable); default: every bank")
 @click.option("--if-none", is_flag=True, help="only for banks that have no edition yet")
-@click.option("--workers", type=int, default=None, help="worker processes (default: BATCH_WORKERS, 0 = one per core)")
-@click.option("--partition-firms", type=int, default=None, help="firms per partition (default: BATCH_PARTITION_FIRMS)")
+@partition_options
 def generate_command(banks: tuple[str, ...], if_none: bool, workers: int | None, partition_firms: int | None) -> None:
     """Generate a whitelist edition for banks now, in one batch run: each partition of firms is read once
     for every bank and committed on its own (a killed run resumes when run again)."""

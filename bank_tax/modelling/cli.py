@@ -8,6 +8,7 @@ import click
 from flask.cli import AppGroup
 
 from bank_tax import clock
+from bank_tax.batch.options import partition_options
 from bank_tax.db import db
 from bank_tax.errors import DomainError
 from bank_tax.modelling import service
@@ -104,8 +105,7 @@ def retire_command(version: str) -> None:
 @pipeline_cli.command("run")
 @click.option("--as-of", "as_of", default=None, help="ISO date or time (in China's time unless zoned); default: now")
 @click.option("--no-ingest", is_flag=True, help="skip the drop folder")
-@click.option("--workers", type=int, default=None, help="worker processes (default: BATCH_WORKERS, 0 = one per core)")
-@click.option("--partition-firms", type=int, default=None, help="firms per partition (default: BATCH_PARTITION_FIRMS)")
+@partition_options
 def pipeline_run_command(as_of: str | None, no_ingest: bool, workers: int | None, partition_firms: int | None) -> None:
     """Ingest the drop folder, compute every firm's features as of the moment, score them all, one
     partition of firms at a time (a killed run resumes where it stopped when run again)."""

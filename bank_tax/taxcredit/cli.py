@@ -6,6 +6,7 @@ import click
 from flask.cli import AppGroup
 
 from bank_tax import clock
+from bank_tax.batch.options import partition_options
 from bank_tax.db import db
 from bank_tax.taxcredit import push
 from bank_tax.taxcredit.evaluate import pre_evaluate
@@ -14,8 +15,7 @@ taxcredit_cli = AppGroup("taxcredit", help="Tax-credit pre-evaluation, targeted 
 
 
 @taxcredit_cli.command("push")
-@click.option("--workers", type=int, default=None, help="worker processes (default: BATCH_WORKERS, 0 = one per core)")
-@click.option("--partition-firms", type=int, default=None, help="firms per partition (default: BATCH_PARTITION_FIRMS)")
+@partition_options
 def push_command(workers: int | None, partition_firms: int | None) -> None:
     """Notify the firms that became eligible for a product since the last push, one partition of firms at
     a time (a killed push resumes when run again)."""
