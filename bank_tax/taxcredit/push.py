@@ -50,22 +50,29 @@ DELETE_IDS = 10_000  # ids per delete statement (SQLite caps bound parameters)
 
 
 def _messages(session: Session, usccs: np.ndarray, product_ids: np.ndarray, stamp) -> dict[str, np.ndarray]:
-    """The inbox messages of new (firm, product) pairs, as columns: each product's title is written once
-    and given to its firms by index, not formatted pair by pair."""
+    """The inbox messages of new (firm, product) pairs (sorted by firm), as columns: one message per firm,
+    naming the product when there is one and the first of them with their number when there are several
+    (a firm newly eligible for forty products gets one message, not forty)."""
     products = sorted(matching.active_products(session), key=lambda p: p["id"])
     ids = np.array([p["id"] for p in products], dtype=np.int64)
-    zh = np.array([f"您已符合{p['bank_name']}“{p['name']}”的申请条件" for p in products], dtype=object)
-    en = np.array(
-        [f"You now qualify for {p['bank_name_en'] or p['bank_name']} {p['name_en'] or p['name']}" for p in products],
-        dtype=object,
-    )
-    at = np.searchsorted(ids, product_ids)
-    n = usccs.shape[0]
+    zh = [f"{p['bank_name']}“{p['name']}”" for p in products]
+    en = [f"{p['bank_name_en'] or p['bank_name']} {p['name_en'] or p['name']}" for p in products]
+    firms, first, count = np.unique(usccs, return_index=True, return_counts=True)
+    at = np.searchsorted(ids, product_ids[first]).tolist()
+    title_zh = [
+        f"您已符合{zh[i]}的申请条件" if c == 1 else f"您已符合{zh[i]}等{c}款产品的申请条件"
+        for i, c in zip(at, count.tolist(), strict=True)
+    ]
+    title_en = [
+        f"You now qualify for {en[i]}" if c == 1 else f"You now qualify for {en[i]} and {c - 1} more products"
+        for i, c in zip(at, count.tolist(), strict=True)
+    ]
+    n = firms.shape[0]
     return {
-        "uscc": usccs,
+        "uscc": firms,
         "kind": np.full(n, "product_eligible", dtype=object),
-        "title_zh": zh[at],
-        "title_en": en[at],
+        "title_zh": np.array(title_zh, dtype=object),
+        "title_en": np.array(title_en, dtype=object),
         "body_zh": np.full(n, "信用越好，贷款越容易。可在“可申请产品”中查看额度与利率并在线申请。", dtype=object),
         "body_en": np.full(n, "See the limit and rate under Products, and apply online.", dtype=object),
         "link": np.full(n, "/firm/products", dtype=object),

@@ -114,6 +114,15 @@ def test_the_push_by_partitions_tells_the_firms_one_push_would(app, session, cha
     assert len(audit) == 1 and json.loads(audit[0].details)["newly_eligible"] == 3  # one line: the totals
 
 
+def test_a_firm_newly_eligible_for_several_products_gets_one_message(app, session, champion, bank):
+    factories.product(session, bank.code, "YSD2")
+    good = firm(session, grade="A")
+    with app.app_context():
+        counts = push.run(session)
+    titles = session.scalars(sa.select(Notification.title_zh).where(Notification.uscc == good.uscc)).all()
+    assert counts["notified"] == 2 and len(titles) == 1 and "等2款产品" in titles[0]
+
+
 def test_a_repair_removes_the_list_entry_and_the_firm_matches_again(app, session, champion, bank):
     f = firm(session, grade="A", lists=["serious_dishonesty"])
     owner = security.principal_of(factories.user(session, "enterprise", uscc=f.uscc))
