@@ -339,6 +339,7 @@ def fetch_columns(session: Session, stmt: sa.Select, params: dict) -> list:
             column_types={n: _arrow_type(c) for n, c in zip(names, columns, strict=True)},
             true_values=["t"],
             false_values=["f"],
+            null_values=[""],  # only what PostgreSQL writes for NULL: a text "NA" stays "NA"
             strings_can_be_null=True,
             quoted_strings_can_be_null=False,  # PostgreSQL writes NULL unquoted, an empty text as ""
         ),

@@ -139,7 +139,13 @@ def read_monthly(
     return out
 
 
-_K = np.array([0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9], dtype=np.uint64)
+def _mix(x: np.ndarray) -> np.ndarray:
+    """SplitMix64's finaliser: every input bit reaches every output bit."""
+    x = x ^ (x >> np.uint64(30))
+    x = x * np.uint64(0xBF58476D1CE4E5B9)
+    x = x ^ (x >> np.uint64(27))
+    x = x * np.uint64(0x94D049BB133111EB)
+    return x ^ (x >> np.uint64(31))
 
 
 def _words(codes: np.ndarray) -> np.ndarray | None:
@@ -158,25 +164,33 @@ def _words(codes: np.ndarray) -> np.ndarray | None:
     return out.view(np.uint64)
 
 
+def _key(words: np.ndarray) -> np.ndarray:
+    with np.errstate(over="ignore"):
+        return _mix(_mix(_mix(words[:, 0]) ^ words[:, 1]) ^ words[:, 2])
+
+
 def firm_positions(usccs: np.ndarray, codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Row of each of ``codes`` in ``usccs`` and whether it is one of them.
+    """Row of each of ``codes`` in ``usccs`` (distinct codes) and whether it is one of them.
 
     Codes are compared as machine words, not as strings: each is hashed to one 64-bit key for the search
-    (sorting and searching integers is many times faster than numpy's unicode comparisons) and the hit
-    is then confirmed word by word, so the answer is exact whatever the hash does."""
+    (sorting and searching integers is many times faster than numpy's unicode comparisons). The answer
+    is exact: a hit is confirmed word by word, and should two of ``usccs`` share a key (never seen, but
+    possible) the search falls back to comparing text."""
     if usccs.size == 0:
         return np.zeros(codes.shape[0], dtype=np.int64), np.zeros(codes.shape[0], dtype=bool)
     wu, wc = _words(usccs), _words(codes)
-    if wu is None or wc is None:  # not plain codes: compare as text
-        pos = np.minimum(np.searchsorted(usccs, codes), usccs.shape[0] - 1)
-        return pos, usccs[pos] == codes
-    with np.errstate(over="ignore"):
-        ku = np.bitwise_xor.reduce(wu * _K, axis=1)
-        kc = np.bitwise_xor.reduce(wc * _K, axis=1)
-    order = np.argsort(ku, kind="stable")
-    at = np.minimum(np.searchsorted(ku[order], kc), usccs.shape[0] - 1)
-    pos = order[at]
-    return pos, (wu[pos] == wc).all(axis=1)
+    if wu is not None and wc is not None:
+        ku = _key(wu)
+        order = np.argsort(ku, kind="stable")
+        sorted_keys = ku[order]
+        if not (sorted_keys[1:] == sorted_keys[:-1]).any():
+            at = np.minimum(np.searchsorted(sorted_keys, _key(wc)), usccs.shape[0] - 1)
+            pos = order[at]
+            return pos, (wu[pos] == wc).all(axis=1)
+    by_text = np.argsort(usccs, kind="stable")  # not plain codes, or a shared key: compare as text
+    at = np.minimum(np.searchsorted(usccs[by_text], codes), usccs.shape[0] - 1)
+    pos = by_text[at]
+    return pos, usccs[pos] == codes
 
 
 def to_panel(rows: dict[str, np.ndarray], *, usccs: np.ndarray, span: np.ndarray, columns: list[str]) -> Panel:

@@ -420,6 +420,10 @@ def ingest(
     )
     session.add(batch)
     session.flush()
+    if session.get_bind().dialect.name == "postgresql":
+        # one batch of a source at a time lands: versions are numbered, and superseded ones noted, from
+        # what is stored (SQLite writes one transaction at a time anyway)
+        session.execute(sa.select(sa.func.pg_advisory_xact_lock(sa.func.hashtext(f"ingest:{source.name}"))))
     say("validating")
     checked = validate(parsed, source)
     good = ~checked.bad
@@ -448,7 +452,7 @@ def ingest(
     touched = land & ((status == CORRECTED) | source.explicit_version)
     if touched.any():
         say("noting superseded versions")
-        supersede(session, source, np.unique(checked.values["uscc"][good_idx[touched]]))
+        supersede(session, source, checked.values, good_idx[touched])
     say("quarantining rejected rows")
     rejected_rows = _quarantine(session, batch, source, parsed, checked, conflict)
     batch.received = int(parsed.lines.shape[0] + len(parsed.malformed))
@@ -471,10 +475,11 @@ def ingest(
 SUPERSEDE_FIRMS = 500  # firms per update statement
 
 
-def supersede(session: Session, source: Source, usccs) -> None:
-    """Note on every version of the records of ``usccs`` when its first later version was received
-    (``superseded_at``; NULL for the latest): what lets a read as of any moment take the versions known
-    then without ranking them. Recomputed whole for those firms, so it is right whatever order versions
+def supersede(session: Session, source: Source, values: dict, rows: np.ndarray) -> None:
+    """Note on every version of the records sent in ``rows`` (of the batch's ``values``) when its first
+    later version was received (``superseded_at``; NULL for the latest): what lets a read as of any moment
+    take the versions known then without ranking them. Recomputed whole for those records (by firm, or by
+    the record's own key where the key does not hold the firm), so it is right whatever order versions
     arrived in."""
     t = source.table.__table__
     n = t.alias("later")
@@ -483,9 +488,10 @@ def supersede(session: Session, source: Source, usccs) -> None:
         .where(*[n.c[k] == t.c[k] for k in source.key], n.c.version > t.c.version)
         .scalar_subquery()
     )
-    codes = [str(u) for u in usccs]
-    for lo in range(0, len(codes), SUPERSEDE_FIRMS):
-        session.execute(sa.update(t).where(t.c.uscc.in_(codes[lo : lo + SUPERSEDE_FIRMS])).values(superseded_at=later))
+    by = "uscc" if "uscc" in source.key or len(source.key) != 1 else source.key[0]
+    keys = [str(v) for v in np.unique(values[by][rows])]
+    for lo in range(0, len(keys), SUPERSEDE_FIRMS):
+        session.execute(sa.update(t).where(t.c[by].in_(keys[lo : lo + SUPERSEDE_FIRMS])).values(superseded_at=later))
 
 
 def counts(batch: IngestBatch) -> dict[str, int]:

@@ -97,7 +97,8 @@ def push_partition(session: Session, *, usccs, now: dt.datetime) -> dict[str, in
     known_p = np.array([r[2] for r in known], dtype=np.int64)
     kpos, member = firm_positions(firms, known_u)  # rows of firms in the range but not in the partition stay
     known_id, kpos, known_p = known_id[member], kpos[member], known_p[member]
-    fpos, _ = firm_positions(firms, found_u)
+    fpos, ours = firm_positions(firms, found_u)
+    assert ours.all(), "eligible pairs of firms outside the partition"  # gather answers for the asked firms
     width = int(max(found_p.max(initial=0), known_p.max(initial=0))) + 1
     found_key, known_key = fpos * width + found_p, kpos * width + known_p
     new = ~np.isin(found_key, known_key)

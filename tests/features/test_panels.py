@@ -126,3 +126,16 @@ def test_firm_positions_by_machine_words_equal_a_search_of_the_text(firms, other
     pos, hit = firm_positions(usccs, codes)
     assert hit.tolist() == [c in set(firms) for c in codes.tolist()]  # exact, whatever the hash does
     assert (usccs[pos[hit]] == codes[hit]).all()
+
+
+def test_firm_positions_find_codes_that_differ_only_where_a_weak_hash_would_not_see():
+    from bank_tax.features.panels import firm_positions
+
+    # two valid codes that a multiply-only hash of their words maps to one key (found in review)
+    usccs = np.array(["9133010000000065XA", "913301030000006RXA"], dtype="U18")
+    pos, hit = firm_positions(usccs, usccs[[1, 0, 1]])
+    assert hit.all() and pos.tolist() == [1, 0, 1]
+    # and a district's run of sequential codes: every firm found at its own row
+    codes = np.sort(np.array([f"91330100{i:08d}X{i % 10}" for i in range(50_000)], dtype="U18"))
+    pos, hit = firm_positions(codes, codes[::-1])
+    assert hit.all() and (pos == np.arange(codes.size)[::-1]).all()
