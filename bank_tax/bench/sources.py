@@ -215,9 +215,11 @@ def _pipeline_read(app, as_of: dt.datetime) -> int:
     from bank_tax.enterprises.models import Enterprise
     from bank_tax.features import pipeline
 
-    with app.app_context(), db.scope() as s:
-        firms = s.scalars(sa.select(Enterprise.uscc).order_by(Enterprise.uscc)).all()
-        inputs = pipeline.read(s, usccs=firms, as_of=as_of)
+    with app.app_context():
+        with db.scope() as s:
+            firms = s.scalars(sa.select(Enterprise.uscc).order_by(Enterprise.uscc)).all()
+            inputs = pipeline.read(s, usccs=firms, as_of=as_of)
+        db.engine_of(app).dispose()  # no PostgreSQL connection left for the garbage collector to find open
     return sum(
         len(getattr(inputs, k).get("uscc", ()))
         for k in ("vat", "si", "hf", "power", "water", "gas", "arrears", "grades", "lists")
