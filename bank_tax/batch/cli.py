@@ -6,7 +6,7 @@ import click
 from flask.cli import AppGroup
 
 from bank_tax import clock, store
-from bank_tax.batch.options import partition_options
+from bank_tax.batch.options import partition_options, require_done
 from bank_tax.db import db
 from bank_tax.errors import DomainError
 
@@ -31,8 +31,7 @@ def export_command(as_of: str | None, workers: int | None, partition_firms: int 
         )
     except DomainError as exc:
         raise click.ClickException(str(exc)) from exc
-    if summary.status != "done":
-        raise click.ClickException(f"export run {summary.run_id} is {summary.status}: run it again to resume")
+    require_done(summary, "export run")
     click.echo(
         f"exported {summary.firms} firms in {summary.partitions} partitions as of {summary.as_of.isoformat()} to "
         f"{store.root() / export.folder(summary.run_id)}"

@@ -13,3 +13,9 @@ def partition_options(command):
     return click.option(
         "--workers", type=int, default=None, help="worker processes (default: BATCH_WORKERS, 0 = one per core)"
     )(command)
+
+
+def require_done(summary, what: str = "batch run") -> None:
+    """Fail the command, saying how to resume, unless the run it drove finished."""
+    if summary.status != "done":
+        raise click.ClickException(f"{what} {summary.run_id} is {summary.status}: run it again to resume")

@@ -15,11 +15,11 @@ import argparse
 import json
 import os
 import re
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
+
+from bank_tax.bench.harness import timed
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -58,15 +58,9 @@ def _score(env: dict, *, workers: int, partition_firms: int) -> dict:
     firms and the workers' peak memory."""
     args = ["pipeline", "run", "--no-ingest", "--as-of", env["AS_OF"], "--workers", str(workers)]
     args += ["--partition-firms", str(partition_firms)]
-    t0 = time.perf_counter()
-    done = subprocess.run(
-        [sys.executable, "-m", "flask", "--app", "app", *args], cwd=REPO, env=env, capture_output=True, text=True
-    )
-    seconds = time.perf_counter() - t0
-    if done.returncode != 0:
-        raise RuntimeError(done.stderr[-2000:])
-    firms = int(re.search(r"\((\d+) firms", done.stdout).group(1))
-    peak = float(re.search(r"peak (\d+) MB", done.stdout).group(1))
+    seconds, out = timed(env, "-m", "flask", "--app", "app", *args, cwd=REPO)
+    firms = int(re.search(r"\((\d+) firms", out).group(1))
+    peak = float(re.search(r"peak (\d+) MB", out).group(1))
     return {
         "seconds": round(seconds, 2),
         "firms": firms,
@@ -79,21 +73,11 @@ def _spark(env: dict, tmp: Path, *, partition_firms: int) -> dict:
     """The same scores on Spark ``local[2]``: the province export (pool of 2), then the Spark job over it,
     each timed; memory is not compared (a JVM beside Python workers)."""
     args = ["batch", "export", "--as-of", env["AS_OF"], "--workers", "2", "--partition-firms", str(partition_firms)]
-    t0 = time.perf_counter()
-    done = subprocess.run(
-        [sys.executable, "-m", "flask", "--app", "app", *args], cwd=REPO, env=env, capture_output=True, text=True
-    )
-    exported = time.perf_counter() - t0
-    if done.returncode != 0:
-        raise RuntimeError(done.stderr[-2000:])
-    folder = done.stdout.strip().rsplit(" to ", 1)[-1]
-    firms = int(re.search(r"exported (\d+) firms", done.stdout).group(1))
-    t0 = time.perf_counter()
-    job = [sys.executable, "-m", "bank_tax.batch.spark", folder, "--out", str(tmp / "scored"), "--master", "local[2]"]
-    done = subprocess.run(job, cwd=REPO, env=env, capture_output=True, text=True)
-    scored = time.perf_counter() - t0
-    if done.returncode != 0:
-        raise RuntimeError(done.stderr[-2000:])
+    exported, out = timed(env, "-m", "flask", "--app", "app", *args, cwd=REPO)
+    folder = out.strip().rsplit(" to ", 1)[-1]
+    firms = int(re.search(r"exported (\d+) firms", out).group(1))
+    job = ["-m", "bank_tax.batch.spark", folder, "--out", str(tmp / "scored"), "--master", "local[2]"]
+    scored, _ = timed(env, *job, cwd=REPO)
     seconds = exported + scored
     return {
         "seconds": round(seconds, 2),

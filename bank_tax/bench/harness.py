@@ -74,3 +74,17 @@ def run(names: list[str] | None = None, *, quick: bool = False, repeats: int = 3
             }
         )
     return rows
+
+
+def timed(env: dict, *args: str, cwd=None) -> tuple[float, str]:
+    """``python *args`` in a process of its own (its peak memory is its own): wall seconds and its output;
+    raises with the end of its errors when it fails."""
+    import subprocess
+    import sys
+    import time
+
+    t0 = time.perf_counter()
+    done = subprocess.run([sys.executable, *args], cwd=cwd, env=env, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise RuntimeError(done.stderr[-3000:])
+    return time.perf_counter() - t0, done.stdout

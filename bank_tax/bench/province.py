@@ -15,11 +15,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from bank_tax.bench.harness import timed
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -55,18 +56,10 @@ def stage(name: str, *, workers: int, partition_firms: int, banks: list[str] | N
     }
 
 
-def _run(env: dict, *args: str) -> tuple[float, str]:
-    t0 = time.perf_counter()
-    done = subprocess.run([sys.executable, *args], cwd=REPO, env=env, capture_output=True, text=True)
-    if done.returncode != 0:
-        raise RuntimeError(done.stderr[-3000:])
-    return time.perf_counter() - t0, done.stdout
-
-
 def _stage(env: dict, name: str, *, workers: int, partition_firms: int, banks=None) -> dict:
     args = ["-m", "bank_tax.bench.province", "--stage", name, "--workers", str(workers)]
     args += ["--partition-firms", str(partition_firms)] + (["--banks", *banks] if banks else [])
-    _, out = _run(env, *args)
+    _, out = timed(env, *args)
     return json.loads(out.strip().splitlines()[-1])
 
 
@@ -102,8 +95,7 @@ def province(n: int, *, workers: int, partition_firms: int) -> list[dict]:
             _print(rows[-1])
         with app.app_context():
             exports = sorted((root() / "exports").glob("run-*"))
-        seconds, _ = _run(
-            env,
+        job = [
             "-m",
             "bank_tax.batch.spark",
             str(exports[-1]),
@@ -111,7 +103,8 @@ def province(n: int, *, workers: int, partition_firms: int) -> list[dict]:
             str(Path(tmp) / "scored"),
             "--master",
             "local[2]",
-        )
+        ]
+        seconds, _ = timed(env, *job, cwd=REPO)
         rows.append(
             {
                 "firms": n,

@@ -7,7 +7,7 @@ import click
 from flask.cli import AppGroup
 
 from bank_tax import clock
-from bank_tax.batch.options import partition_options
+from bank_tax.batch.options import partition_options, require_done
 from bank_tax.db import db
 from bank_tax.features.catalogue import NAMES
 from bank_tax.features.models import FeatureSnapshot
@@ -30,8 +30,7 @@ def snapshot_command(as_of: str | None, workers: int | None, partition_firms: in
         partition_firms=partition_firms,
         progress=True,
     )
-    if summary.status != "done":
-        raise click.ClickException(f"batch run {summary.run_id} is {summary.status}: run it again to resume")
+    require_done(summary)
     with db.scope() as session:
         snap = session.get(FeatureSnapshot, summary.snapshot_id)
         click.echo(

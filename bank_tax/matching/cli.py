@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from flask.cli import AppGroup
 
 from bank_tax.banks.models import Bank
-from bank_tax.batch.options import partition_options
+from bank_tax.batch.options import partition_options, require_done
 from bank_tax.db import db
 from bank_tax.errors import DomainError
 from bank_tax.matching import service
@@ -43,8 +43,7 @@ def generate_command(banks: tuple[str, ...], if_none: bool, workers: int | None,
         summary = service.generate_all(bank_codes=todo, workers=workers, partition_firms=partition_firms, progress=True)
     except DomainError as exc:
         raise click.ClickException(exc.message) from exc
-    if summary.status != "done":
-        raise click.ClickException(f"batch run {summary.run_id} is {summary.status}: run it again to resume")
+    require_done(summary)
     with db.scope() as session:
         for edition in session.scalars(
             sa.select(WhitelistEdition)
