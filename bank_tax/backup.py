@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from bank_tax import clock, store
 from bank_tax.db import db
+from bank_tax.db import table_names as db_tables
 from bank_tax.errors import Conflict, Invalid
 from bank_tax.security import audit
 
@@ -71,7 +72,8 @@ def backup(database_url: str, dest: Path) -> Path:
 
 
 def _is_empty(engine: sa.Engine) -> bool:
-    return not sa.inspect(engine).get_table_names()
+    with engine.connect() as conn:
+        return not db_tables(conn)
 
 
 def restore(src: Path, database_url: str) -> None:
@@ -125,7 +127,7 @@ def copy_store(files: list[tuple[str, str]], src: Path, dest: Path) -> int:
 def summary(session: Session, store_path: Path | None = None) -> dict:
     """Every table's row count, the audit chain's verification and (given the store) whether every store
     file the database points to is there with its recorded digest, to compare a restore with its source."""
-    tables = sorted(sa.inspect(session.connection()).get_table_names())
+    tables = db_tables(session.connection())
     counts = {t: session.execute(sa.select(sa.func.count()).select_from(sa.table(t))).scalar_one() for t in tables}
     chain = audit.verify(session)
     out = {"tables": counts, "audit_ok": chain.ok, "audit_events": chain.checked}

@@ -172,6 +172,24 @@ class Database:
 db = Database()
 
 
+def partitions(conn: Connection) -> set[str]:
+    """Names of the tables that are partitions of another (PostgreSQL's declarative partitioning; none on
+    SQLite). The application sees their parent only: it reads and writes through it."""
+    if conn.dialect.name != "postgresql":
+        return set()
+    sql = (
+        "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+        " WHERE c.relispartition AND n.nspname = current_schema()"
+    )
+    return set(conn.execute(sa.text(sql)).scalars())
+
+
+def table_names(conn: Connection) -> list[str]:
+    """The database's tables as the application knows them, sorted: a partitioned table counts once."""
+    parts = partitions(conn)
+    return sorted(t for t in sa.inspect(conn).get_table_names() if t not in parts)
+
+
 def is_unique_violation(exc: sa.exc.IntegrityError) -> bool:
     """Tell a unique/primary-key violation apart from other integrity errors, on both backends."""
     orig = exc.orig

@@ -1,10 +1,11 @@
 """The migration round trip on this run's database: upgrade from empty, no drift, downgrade to empty."""
 
+import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-from bank_tax.db import make_engine
+from bank_tax.db import make_engine, partitions, table_names
 from bank_tax.migrate import downgrade, upgrade
 from bank_tax.tables import metadata
 from tests.conftest import fresh_database
@@ -16,9 +17,13 @@ def test_upgrade_compare_downgrade(tmp_path):
         engine = make_engine(url)
         try:
             with engine.connect() as conn:
-                tables = set(sa.inspect(conn).get_table_names())
+                tables = set(table_names(conn))
                 assert {"enterprise", "user_account", "audit_event", "audit_head", "bank"} <= tables
-                ctx = MigrationContext.configure(conn, opts={"compare_type": True})
+                parts = partitions(conn)  # PostgreSQL's partitions of the record tables: not in the models
+                if conn.dialect.name == "postgresql":
+                    assert {"vat_declaration_p00", "utility_bill_p15"} <= parts
+                skip = {"include_name": lambda name, kind, _parent: not (kind == "table" and name in parts)}
+                ctx = MigrationContext.configure(conn, opts={"compare_type": True, **skip})
                 diff = compare_metadata(ctx, metadata)
                 assert diff == [], f"models and migrations differ: {diff}"
                 head = conn.execute(sa.text("SELECT last_id, last_hash FROM audit_head WHERE id = 1")).one()
@@ -204,3 +209,66 @@ def test_versions_stored_before_superseded_at_get_it_and_the_downgrade_drops_it(
     # version 1 was superseded when 3 came (received first), 2 likewise; 3 is the latest
     assert kept == filled == [(1, "2025-04-12"), (2, "2025-04-12"), (3, None)]
     assert "superseded_at" not in columns
+
+
+def test_record_tables_are_partitioned_on_postgresql_keeping_rows_ids_and_keys(tmp_path):
+    """0018: the firm-keyed record tables become hash partitions by firm on PostgreSQL (a plain table on
+    SQLite); every row and id is kept both ways, the id sequence goes on after the last id, the natural
+    key still refuses a duplicate, and a firm's rows land in one partition."""
+    from bank_tax import create_app
+    from bank_tax.config import TestConfig
+    from bank_tax.db import db
+    from bank_tax.sources import ingest
+    from bank_tax.sources.specs import SOURCES
+    from tests import factories
+    from tests.sources.helpers import csv_bytes, vat
+
+    with fresh_database(tmp_path) as url:
+        upgrade(url, "0017")
+        app = create_app(TestConfig, instance_path=str(tmp_path / "instance"), DATABASE_URL=url)
+        with app.app_context(), db.scope() as s:
+            firms = [factories.enterprise(s).uscc for _ in range(5)]
+            rows = [vat(u, period=f"2025-0{m}") for u in firms for m in (1, 2, 3)]
+            data = csv_bytes("vat_declarations", rows)
+            ingest.ingest(s, source=SOURCES["vat_declarations"], data=data, filename="v.csv", actor=None)
+        db.engine_of(app).dispose()
+        engine = make_engine(url)
+        query = sa.text("SELECT id, uscc, period, tax_paid FROM vat_declaration ORDER BY id")
+        kind = sa.text("SELECT relkind FROM pg_class WHERE relname = 'vat_declaration'")
+        where = sa.text("SELECT tableoid::regclass::text, uscc FROM vat_declaration")
+        copy = (
+            "INSERT INTO vat_declaration (uscc, period, version, received_at, row_hash, taxable_sales,"
+            " tax_payable, tax_paid, is_zero, due_date, filed_on) SELECT uscc, period, version + {bump}, received_at,"
+            " row_hash, 0, 0, 0, false, due_date, filed_on FROM vat_declaration ORDER BY id {order} LIMIT 1"
+            " RETURNING id"
+        )
+        duplicate = sa.text(copy.format(bump=0, order="ASC"))  # the same natural key again
+        fresh = sa.text(copy.format(bump=1, order="DESC"))  # a new version of the last record
+        try:
+            with engine.connect() as conn:
+                before = conn.execute(query).all()
+            upgrade(url)
+            with engine.connect() as conn:
+                after = conn.execute(query).all()
+                pg = conn.dialect.name == "postgresql"
+                if pg:
+                    assert conn.execute(kind).scalar_one() == "p"
+                    homes: dict[str, set[str]] = {}
+                    for part, uscc in conn.execute(where):
+                        homes.setdefault(uscc, set()).add(part)
+                    assert all(len(h) == 1 and next(iter(h)).startswith("vat_declaration_p") for h in homes.values())
+                with pytest.raises(sa.exc.IntegrityError), conn.begin_nested():
+                    conn.execute(duplicate)
+                new_id = conn.execute(fresh).scalar_one()
+                assert new_id > max(r.id for r in before)
+                conn.commit()
+            downgrade(url, "0017")
+            with engine.connect() as conn:
+                down = conn.execute(query).all()
+                if pg:
+                    assert conn.execute(kind).scalar_one() == "r"
+                    assert not partitions(conn)
+                assert conn.execute(fresh).scalar_one() > new_id
+        finally:
+            engine.dispose()
+    assert before == after == down[: len(before)] and len(before) == 15

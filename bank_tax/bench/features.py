@@ -182,10 +182,14 @@ def _monthly(rng, usccs, span, share, columns) -> dict:
     return rows
 
 
-def generate_inputs(n: int, *, seed: int = 1, as_of: dt.datetime = AS_OF) -> Inputs:
-    """Inputs for ``n`` firms with every category filled as the agencies would (gaps, lates, arrears)."""
-    rng = np.random.default_rng(seed)
-    usccs = np.char.add("91330106MA", np.char.zfill(np.arange(n).astype(str), 8)).astype("U18")
+def generate_inputs(n: int, *, seed: int = 1, as_of: dt.datetime = AS_OF, first: int = 0) -> Inputs:
+    """Inputs for ``n`` firms with every category filled as the agencies would (gaps, lates, arrears).
+
+    The firms are numbers ``first`` … ``first + n - 1``, so a province can be generated a slice at a time
+    (each slice with a seed of its own) and never be held whole.
+    """
+    rng = np.random.default_rng(seed if first == 0 else [seed, first])
+    usccs = np.char.add("91330106MA", np.char.zfill(np.arange(first, first + n).astype(str), 8)).astype("U18")
     span36, span24, span13, span12 = (month_range(as_of, k) for k in (36, 24, 13, 12))
 
     def due(k, months):

@@ -57,19 +57,29 @@ def _postgres_url() -> str | None:
 def _prepare(url: str | None):
     """A database with the benchmark province and an operator's token; returns (env, token, firms)."""
     from bank_tax.bench import matching as bench
+
+    return _operator(bench.build(FIRMS, url=url))
+
+
+def _operator(app, *, sample: bool = False):
+    """An operator's token in ``app``'s database and the firms to ask for (the first ones, or with ``sample``
+    a random draw over the whole province, so a big database is read where it is cold); returns
+    (env, token, firms)."""
     from bank_tax.db import db
     from bank_tax.enterprises.models import Enterprise
     from bank_tax.security import service as security
     from bank_tax.security.roles import Role
 
-    app = bench.build(FIRMS, url=url)
+    wanted = WARM_FIRMS + MEASURED_FIRMS
     with app.app_context(), db.scope() as s:
         password = secrets.token_urlsafe(16) + "-Aa1"
         user = security.create_user(
-            s, username="load-operator", password=password, role=Role.OPERATOR, actor=None, cost=2**10
+            s, username=f"load-{secrets.token_hex(3)}", password=password, role=Role.OPERATOR, actor=None, cost=2**10
         )
         token, _ = security.issue_token(s, user=user, kind="api", ttl=dt.timedelta(days=1))
-        firms = s.scalars(sa.select(Enterprise.uscc).order_by(Enterprise.uscc).limit(WARM_FIRMS + MEASURED_FIRMS)).all()
+        order = sa.func.random() if sample else Enterprise.uscc
+        firms = s.scalars(sa.select(Enterprise.uscc).order_by(order).limit(wanted)).all()
+        db.engine_of(app).dispose()
     env = {
         **os.environ,
         "DATABASE_URL": app.config["DATABASE_URL"],
@@ -78,6 +88,21 @@ def _prepare(url: str | None):
         "SECRET_KEY": "load-bench",
     }
     return env, token, firms
+
+
+def cold(app) -> dict | None:
+    """The match endpoint against ``app``'s (big) database with every answer computed, asking for firms
+    drawn over the whole province: the province benchmark's load row (target p99 ≤ 150 ms at 16
+    connections). None when wrk or gunicorn is missing."""
+    if shutil.which("wrk") is None or not Path(sys.executable).with_name("gunicorn").exists():
+        return None
+    env, token, firms = _operator(app, sample=True)
+    tmp = Path(tempfile.mkdtemp(prefix="bank-tax-load-"))
+    try:
+        matches, trivial = _serve(env, tmp, token, firms, cache_firms=0)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return {"matches": matches, "trivial": trivial}
 
 
 def _wrk(port: int, script: Path) -> dict:

@@ -9,7 +9,9 @@ edition); the reference is the database reads alone that it starts from.
 
 from __future__ import annotations
 
+import sys
 import tempfile
+import time
 from pathlib import Path
 
 import numpy as np
@@ -81,32 +83,35 @@ def _rules(rng, k: int) -> dict:
     }
 
 
-def build(n: int, *, n_products: int = 50, seed: int = 4, url: str | None = None, n_banks: int = 1):
-    """A migrated SQLite database with ``n`` firms, ``n_banks`` banks with ``n_products`` products each,
-    consents to pre-screening from 70% of firms (half to all banks, half to one bank) and 36 months of every
-    category; returns the app."""
+CHUNK_FIRMS = 20_000  # firms generated and loaded at a time: the build's memory is bounded by this
+
+
+def build(
+    n: int, *, n_products: int = 50, seed: int = 4, url: str | None = None, n_banks: int = 1, progress: bool = False
+):
+    """A migrated database (SQLite unless ``url``) with ``n`` firms, ``n_banks`` banks with ``n_products``
+    products each, consents to pre-screening from 70% of firms (half to all banks, half to one bank) and 36
+    months of every category; returns the app.
+
+    The firms are generated and loaded :data:`CHUNK_FIRMS` at a time, each slice committed on its own, so a
+    province of millions is built in the memory of one slice.
+    """
     from bank_tax import create_app
     from bank_tax.banks.models import Bank
-    from bank_tax.bench.features import generate_inputs
     from bank_tax.bench.modelling import _model_and_rows
-    from bank_tax.consent.models import Consent
     from bank_tax.db import make_engine
-    from bank_tax.enterprises.models import Enterprise
     from bank_tax.migrate import upgrade
     from bank_tax.modelling.registry import Registry
     from bank_tax.products import service as products
-    from bank_tax.sources import models as S
 
     rng = np.random.default_rng(seed)
     tmp = Path(tempfile.mkdtemp(prefix="bank-tax-bench-"))
     url = url or f"sqlite:///{tmp / 'whitelist.sqlite'}"
     upgrade(url)
     now = clock.now()
-    inp = generate_inputs(n, seed=seed, as_of=now)
     engine = make_engine(url)
-    stamp = np.datetime64(now.replace(tzinfo=None), "us")
+    codes = bank_codes(n_banks)
     with Session(engine) as s:
-        codes = bank_codes(n_banks)
         for code in codes:
             s.add(Bank(code=code, name=f"基准银行{code[5:]}"))
         s.flush()
@@ -114,170 +119,191 @@ def build(n: int, *, n_products: int = 50, seed: int = 4, url: str | None = None
             for k in range(n_products):
                 rules = _rules(rng, k)
                 products.create(s, bank_code=code, code=f"P{k:02d}", name=f"产品{k:02d}", rules=rules, actor=None)
-        usccs = inp.usccs
-        bulk_insert(
-            s,
-            Enterprise.__table__,
-            {
-                "uscc": usccs,
-                "name": np.full(n, "企业"),
-                "region_code": rng.choice(np.array(["330106", "330203", "330302", "330102"]), n),
-                "industry_code": rng.choice(np.array(["C18", "F51", "K70", "I65", "C35"]), n),
-                "size_class": np.full(n, "small"),
-                "established_on": inp.established,
-                "source": np.full(n, "registry"),
-                "registered_at": np.full(n, stamp),
-            },
-        )
-        k = int(n * 0.7)
-        firm = rng.choice(n, k, replace=False)
-        start = np.full(k, stamp) - np.timedelta64(1, "D")
-        to_all = rng.random(k) < 0.5  # half to this bank, half to all banks
-        bulk_insert(
-            s,
-            Consent.__table__,
-            {
-                "uscc": usccs[firm],
-                "bank_code": np.where(to_all, None, rng.choice(np.array(codes), k) if n_banks > 1 else BANK),
-                "all_banks": to_all,
-                "purpose": np.full(k, "pre_screen"),
-                "purpose_text": np.full(k, "t"),
-                "categories": np.where(rng.random(k) < 0.8, 31, 1),
-                "data_window_months": np.full(k, 36),
-                "starts_at": start,
-                "expires_at": start + np.timedelta64(200, "D"),
-                "mode": np.full(k, "view"),
-                "granted_at": start,
-                "granted_by": np.full(k, "bench"),
-                "status": np.full(k, "active"),
-                "receipt": np.full(k, "{}"),
-                "signature": np.full(k, "x"),
-            },
-        )
-        v = inp.vat
-        bulk_insert(
-            s,
-            S.VatDeclaration.__table__,
-            _record(
-                rng,
-                v,
-                taxable_sales=_money(v["taxable_sales"]),
-                tax_payable=_money(v["tax_payable"]),
-                tax_paid=_money(v["tax_paid"]),
-                is_zero=v["is_zero"] > 0,
-                due_date=_days(v["due_date"]),
-                filed_on=_days(v["filed_on"]),
-            ),
-        )
-        si = inp.si
-        bulk_insert(
-            s,
-            S.SocialInsurance.__table__,
-            _record(
-                rng,
-                si,
-                insured_headcount=si["insured_headcount"].astype(np.int64),
-                contribution_base=_money(si["contribution_due"]),
-                contribution_due=_money(si["contribution_due"]),
-                contribution_paid=_money(si["contribution_paid"]),
-                arrears=_money(si["arrears"]),
-            ),
-        )
-        hf = inp.hf
-        bulk_insert(
-            s,
-            S.HousingFund.__table__,
-            _record(
-                rng,
-                hf,
-                depositors=hf["depositors"].astype(np.int64),
-                deposit_due=np.full(hf["uscc"].shape[0], 100_000),
-                deposit_paid=np.full(hf["uscc"].shape[0], 100_000),
-                arrears=_money(hf["arrears"]),
-            ),
-        )
-        for utility, unit, rows in (
-            ("electricity", "kWh", inp.power),
-            ("water", "m3", inp.water),
-            ("gas", "m3", inp.gas),
-        ):
-            m = rows["uscc"].shape[0]
-            bulk_insert(
-                s,
-                S.UtilityBill.__table__,
-                _record(
-                    rng,
-                    rows,
-                    utility=np.full(m, utility),
-                    unit=np.full(m, unit),
-                    consumption=_money(rows.get("consumption", np.zeros(m))),
-                    billed=np.full(m, 50_000),
-                    due_date=_days(rows["due_date"]),
-                    paid_on=_days(rows["paid_on"]),
-                    auto_debit=rows.get("auto_debit", np.zeros(m)) > 0,
-                ),
-            )
-        a = inp.arrears
-        m = a["uscc"].shape[0]
-        bulk_insert(
-            s,
-            S.TaxArrear.__table__,
-            {
-                "uscc": a["uscc"],
-                "version": np.ones(m, dtype=np.int64),
-                "received_at": _stamp(a["arisen_on"] + 2),
-                "row_hash": rng.integers(-(2**62), 2**62, m),
-                "arrear_id": np.char.add("A", np.arange(m).astype(str)),
-                "tax_type": np.full(m, "vat"),
-                "period": a["arisen_on"].astype("datetime64[M]").astype("datetime64[D]"),
-                "amount": _money(a["amount"]),
-                "arisen_on": a["arisen_on"],
-                "cleared_on": a["cleared_on"],
-            },
-        )
-        g = inp.grades
-        m = g["uscc"].shape[0]
-        evaluated = (g["year"] + 1 - 1970).astype("datetime64[Y]").astype("datetime64[D]") + 104
-        bulk_insert(
-            s,
-            S.CreditGrade.__table__,
-            {
-                "uscc": g["uscc"],
-                "version": np.ones(m, dtype=np.int64),
-                "received_at": _stamp(evaluated + 1),
-                "row_hash": rng.integers(-(2**62), 2**62, m),
-                "year": g["year"],
-                "grade": g["grade"],
-                "score": np.full(m, 90.0),
-                "rule_set": np.full(m, "2021"),
-                "evaluated_on": evaluated,
-            },
-        )
-        li = inp.lists
-        m = li["uscc"].shape[0]
-        bulk_insert(
-            s,
-            S.PublicCreditEntry.__table__,
-            {
-                "uscc": li["uscc"],
-                "version": np.ones(m, dtype=np.int64),
-                "received_at": _stamp(li["listed_on"] + 1),
-                "row_hash": rng.integers(-(2**62), 2**62, m),
-                "entry_id": np.char.add("E", np.arange(m).astype(str)),
-                "list_type": li["list_type"],
-                "reason": np.full(m, "x"),
-                "authority": np.full(m, "x"),
-                "listed_on": li["listed_on"],
-                "removed_on": li["removed_on"],
-            },
-        )
         s.commit()
+    t0 = time.perf_counter()
+    for first in range(0, n, CHUNK_FIRMS):
+        with Session(engine) as s:
+            _load_slice(s, first, min(CHUNK_FIRMS, n - first), seed=seed, now=now, codes=codes)
+            s.commit()
+        if progress:
+            done = min(first + CHUNK_FIRMS, n)
+            print(f"  built {done:,} of {n:,} firms  {time.perf_counter() - t0:.0f} s", file=sys.stderr, flush=True)
     engine.dispose()
     models = tmp / "models"
     model, _ = _model_and_rows(10)
     reg = Registry(models)
     reg.promote(reg.register(model, {"data": {"source": "benchmark"}}))
     return create_app(instance_path=str(tmp / "instance"), DATABASE_URL=url, MODEL_DIR=str(models))
+
+
+def _load_slice(s: Session, first: int, n: int, *, seed: int, now, codes: list[str]) -> None:
+    """Generate firms ``first`` … ``first + n - 1`` with all their records and insert them in ``s``."""
+    from bank_tax.bench.features import generate_inputs
+    from bank_tax.consent.models import Consent
+    from bank_tax.enterprises.models import Enterprise
+    from bank_tax.sources import models as S
+
+    rng = np.random.default_rng([seed, first, 1])
+    inp = generate_inputs(n, seed=seed, as_of=now, first=first)
+    stamp = np.datetime64(now.replace(tzinfo=None), "us")
+    n_banks = len(codes)
+    usccs = inp.usccs
+    bulk_insert(
+        s,
+        Enterprise.__table__,
+        {
+            "uscc": usccs,
+            "name": np.full(n, "企业"),
+            "region_code": rng.choice(np.array(["330106", "330203", "330302", "330102"]), n),
+            "industry_code": rng.choice(np.array(["C18", "F51", "K70", "I65", "C35"]), n),
+            "size_class": np.full(n, "small"),
+            "established_on": inp.established,
+            "source": np.full(n, "registry"),
+            "registered_at": np.full(n, stamp),
+        },
+    )
+    k = int(n * 0.7)
+    firm = rng.choice(n, k, replace=False)
+    start = np.full(k, stamp) - np.timedelta64(1, "D")
+    to_all = rng.random(k) < 0.5  # half to this bank, half to all banks
+    bulk_insert(
+        s,
+        Consent.__table__,
+        {
+            "uscc": usccs[firm],
+            "bank_code": np.where(to_all, None, rng.choice(np.array(codes), k) if n_banks > 1 else BANK),
+            "all_banks": to_all,
+            "purpose": np.full(k, "pre_screen"),
+            "purpose_text": np.full(k, "t"),
+            "categories": np.where(rng.random(k) < 0.8, 31, 1),
+            "data_window_months": np.full(k, 36),
+            "starts_at": start,
+            "expires_at": start + np.timedelta64(200, "D"),
+            "mode": np.full(k, "view"),
+            "granted_at": start,
+            "granted_by": np.full(k, "bench"),
+            "status": np.full(k, "active"),
+            "receipt": np.full(k, "{}"),
+            "signature": np.full(k, "x"),
+        },
+    )
+    v = inp.vat
+    bulk_insert(
+        s,
+        S.VatDeclaration.__table__,
+        _record(
+            rng,
+            v,
+            taxable_sales=_money(v["taxable_sales"]),
+            tax_payable=_money(v["tax_payable"]),
+            tax_paid=_money(v["tax_paid"]),
+            is_zero=v["is_zero"] > 0,
+            due_date=_days(v["due_date"]),
+            filed_on=_days(v["filed_on"]),
+        ),
+    )
+    si = inp.si
+    bulk_insert(
+        s,
+        S.SocialInsurance.__table__,
+        _record(
+            rng,
+            si,
+            insured_headcount=si["insured_headcount"].astype(np.int64),
+            contribution_base=_money(si["contribution_due"]),
+            contribution_due=_money(si["contribution_due"]),
+            contribution_paid=_money(si["contribution_paid"]),
+            arrears=_money(si["arrears"]),
+        ),
+    )
+    hf = inp.hf
+    bulk_insert(
+        s,
+        S.HousingFund.__table__,
+        _record(
+            rng,
+            hf,
+            depositors=hf["depositors"].astype(np.int64),
+            deposit_due=np.full(hf["uscc"].shape[0], 100_000),
+            deposit_paid=np.full(hf["uscc"].shape[0], 100_000),
+            arrears=_money(hf["arrears"]),
+        ),
+    )
+    for utility, unit, rows in (
+        ("electricity", "kWh", inp.power),
+        ("water", "m3", inp.water),
+        ("gas", "m3", inp.gas),
+    ):
+        m = rows["uscc"].shape[0]
+        bulk_insert(
+            s,
+            S.UtilityBill.__table__,
+            _record(
+                rng,
+                rows,
+                utility=np.full(m, utility),
+                unit=np.full(m, unit),
+                consumption=_money(rows.get("consumption", np.zeros(m))),
+                billed=np.full(m, 50_000),
+                due_date=_days(rows["due_date"]),
+                paid_on=_days(rows["paid_on"]),
+                auto_debit=rows.get("auto_debit", np.zeros(m)) > 0,
+            ),
+        )
+    a = inp.arrears
+    m = a["uscc"].shape[0]
+    bulk_insert(
+        s,
+        S.TaxArrear.__table__,
+        {
+            "uscc": a["uscc"],
+            "version": np.ones(m, dtype=np.int64),
+            "received_at": _stamp(a["arisen_on"] + 2),
+            "row_hash": rng.integers(-(2**62), 2**62, m),
+            "arrear_id": np.char.add(f"A{first}-", np.arange(m).astype(str)),
+            "tax_type": np.full(m, "vat"),
+            "period": a["arisen_on"].astype("datetime64[M]").astype("datetime64[D]"),
+            "amount": _money(a["amount"]),
+            "arisen_on": a["arisen_on"],
+            "cleared_on": a["cleared_on"],
+        },
+    )
+    g = inp.grades
+    m = g["uscc"].shape[0]
+    evaluated = (g["year"] + 1 - 1970).astype("datetime64[Y]").astype("datetime64[D]") + 104
+    bulk_insert(
+        s,
+        S.CreditGrade.__table__,
+        {
+            "uscc": g["uscc"],
+            "version": np.ones(m, dtype=np.int64),
+            "received_at": _stamp(evaluated + 1),
+            "row_hash": rng.integers(-(2**62), 2**62, m),
+            "year": g["year"],
+            "grade": g["grade"],
+            "score": np.full(m, 90.0),
+            "rule_set": np.full(m, "2021"),
+            "evaluated_on": evaluated,
+        },
+    )
+    li = inp.lists
+    m = li["uscc"].shape[0]
+    bulk_insert(
+        s,
+        S.PublicCreditEntry.__table__,
+        {
+            "uscc": li["uscc"],
+            "version": np.ones(m, dtype=np.int64),
+            "received_at": _stamp(li["listed_on"] + 1),
+            "row_hash": rng.integers(-(2**62), 2**62, m),
+            "entry_id": np.char.add(f"E{first}-", np.arange(m).astype(str)),
+            "list_type": li["list_type"],
+            "reason": np.full(m, "x"),
+            "authority": np.full(m, "x"),
+            "listed_on": li["listed_on"],
+            "removed_on": li["removed_on"],
+        },
+    )
 
 
 def _read_only(app) -> int:

@@ -6,7 +6,9 @@ runs under ``tests/with-postgres.sh``), else into SQLite. Each stage then runs i
 the CLI would run it, so each process's peak memory is its own: scores (features and the champion's
 scores, on the pool), whitelists for the 4 banks in one run and for 1 bank alone (the reference of the
 shared reads: target ≤ 1.3×), the targeted push, the province export and the Spark job over it on
-``local[2]`` (beside the pool, not a target). Printed per stage: seconds, firms per second, milliseconds
+``local[2]`` (beside the pool, not a target), and the match endpoint under load against the province's
+database (gunicorn, wrk at 16 connections, every answer computed, firms drawn over the whole province:
+target p99 ≤ 150 ms). Printed per stage: seconds, firms per second, milliseconds
 per firm and the peak resident memory of every process that worked (target ≤ 2 GB, flat in N).
 """
 
@@ -72,7 +74,7 @@ def province(n: int, *, workers: int, partition_firms: int) -> list[dict]:
     with tempfile.TemporaryDirectory(prefix="bank-tax-province-") as tmp:
         url = _database(Path(tmp))
         t0 = time.perf_counter()
-        app = build(n, url=url, n_banks=4)
+        app = build(n, url=url, n_banks=4, progress=True)
         built = time.perf_counter() - t0
         print(f"{n:>9} firms  built in {built:.0f} s on {url.split(':', 1)[0]}", flush=True)
         env = {
@@ -115,6 +117,19 @@ def province(n: int, *, workers: int, partition_firms: int) -> list[dict]:
             }
         )
         _print(rows[-1])
+        from bank_tax.bench import load
+
+        served = load.cold(app)
+        if served:
+            m, t = served["matches"], served["trivial"]
+            rows.append({"firms": n, "stage": "match endpoint, cold, 16 connections", "status": "done", **served})
+            print(
+                f"{n:>9} firms  match endpoint, answers computed, firms drawn over the province, gunicorn 2 workers, "
+                f"wrk {load.CONNECTIONS} connections: p50 {m['p50_ms']:.1f} ms, p99 {m['p99_ms']:.1f} ms "
+                f"(target ≤ 150 ms), {m['rps']:.0f} req/s, {m['errors']} errors; trivial endpoint p99 "
+                f"{t['p99_ms']:.1f} ms",
+                flush=True,
+            )
         four, one = rows[1]["seconds"], rows[2]["seconds"]
         print(f"{n:>9} firms  whitelists for 4 banks / 1 bank: {four / one:.2f}× (target ≤ 1.3×)", flush=True)
     return rows

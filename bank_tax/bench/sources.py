@@ -126,11 +126,22 @@ def _ours(url: str, data: bytes):
 
 
 def _bare(url: str, rows: list[tuple]) -> int:
-    """The driver alone: executemany (SQLite) of already-parsed tuples in one transaction."""
+    """The driver alone, rows already parsed, one transaction: SQLite's executemany, PostgreSQL's COPY (the
+    fastest way rows enter PostgreSQL; the ingestion target is ≤ 2× it)."""
     engine = make_engine(url)
     try:
         with engine.begin() as conn:
             raw = conn.connection.driver_connection
+            if conn.dialect.name == "postgresql":
+                from psycopg import sql as psql
+
+                copy_sql = psql.SQL("COPY vat_declaration ({}) FROM STDIN").format(
+                    psql.SQL(", ").join(map(psql.Identifier, INSERT_COLUMNS))
+                )
+                with raw.cursor() as cur, cur.copy(copy_sql) as copy:
+                    for row in rows:
+                        copy.write_row(row)
+                return len(rows)
             cur = raw.cursor()
             marks = ", ".join(["?" if conn.dialect.name == "sqlite" else "%s"] * len(INSERT_COLUMNS))
             cols = ", ".join(INSERT_COLUMNS)
@@ -159,7 +170,8 @@ def ingest_sqlite(n: int) -> Case:
 
 @case("ingest_vat_postgres", size=1_000_000, quick_size=20_000)
 def ingest_postgres(n: int) -> Case | None:
-    """The same on PostgreSQL (our path uses COPY) vs. psycopg executemany of the parsed rows."""
+    """The same on PostgreSQL (our path uses COPY) vs. COPY alone of the parsed rows (target: ≥ 150,000
+    validated rows/s and ≤ 2× COPY)."""
     admin = os.environ.get("BANK_TAX_TEST_DATABASE")
     if not admin or admin == "sqlite":
         return None
@@ -170,9 +182,9 @@ def ingest_postgres(n: int) -> Case | None:
         reference=lambda: _bare(next(urls), rows),
         agree=lambda a, b: a == b,
         unit="rows",
-        reference_name="psycopg executemany of parsed rows",
+        reference_name="psycopg COPY of parsed rows",
         repeats=1,
-        notes="PostgreSQL figure (the target is set on SQLite)",
+        notes="target: ≥ 150,000 rows/s and ≤ 2× COPY alone",
     )
 
 
