@@ -68,12 +68,14 @@ class Summary:
 
 def unfinished(session: Session, stage_name: str, *, key: str, as_of: dt.datetime | None) -> BatchRun | None:
     """The run to resume: of this stage and key, not done, as of ``as_of`` exactly; with no moment given
-    (the daily job, the CLI without ``--as-of``), the newest one begun today (China's date)."""
+    (the daily job, the CLI without ``--as-of``), the newest one begun today as of today (China's date): a
+    run begun today as of a past moment (a back-fill) is that moment's run, never today's."""
     stmt = sa.select(BatchRun).where(BatchRun.stage == stage_name, BatchRun.key == key, BatchRun.status != "done")
     if as_of is not None:
         stmt = stmt.where(BatchRun.as_of == as_of)
     else:
-        stmt = stmt.where(BatchRun.started_at >= clock.day_start(clock.today()))
+        today = clock.day_start(clock.today())
+        stmt = stmt.where(BatchRun.started_at >= today, BatchRun.as_of >= today)
     return session.scalar(stmt.order_by(BatchRun.id.desc()).limit(1))
 
 

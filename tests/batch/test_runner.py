@@ -121,3 +121,20 @@ def test_a_failing_partition_is_tried_again_and_a_failed_run_resumes(world, monk
     assert first.status == "failed" and first.failed == 1 and again.run_id == first.run_id
     assert again.as_of == first.as_of
     assert again.status == "done" and again.skipped == 2 and again.done == 1 and left == 0 and len(scores) == 7
+
+
+def test_a_back_fill_left_unfinished_is_not_resumed_as_todays_run(world, monkeypatch):
+    """A run begun today as of a past moment that failed is that moment's run: the daily run (no moment
+    given) starts its own, as of now, and leaves the back-fill to be resumed by naming its moment."""
+    with world.app_context():
+        monkeypatch.setenv("BANK_TAX_FAULTS", "scoring.batch=raise@1+")
+        faults.reset()
+        past = AS_OF - dt.timedelta(days=40)
+        backfill = runner.run("scores", as_of=past, workers=1, partition_firms=3)
+        monkeypatch.delenv("BANK_TAX_FAULTS")
+        faults.reset()
+        daily = runner.run("scores", as_of=None, workers=1, partition_firms=3)
+        resumed = runner.run("scores", as_of=past, workers=1, partition_firms=3)
+    assert backfill.status == "failed" and daily.status == resumed.status == "done"
+    assert daily.run_id != backfill.run_id and daily.as_of > past
+    assert resumed.run_id == backfill.run_id and resumed.as_of == past
