@@ -102,10 +102,19 @@ def restore(src: Path, database_url: str) -> None:
         )
 
 
+STORE_TABLES = ("feature_snapshot_part", "score_run_part")  # the tables whose rows name columnar-store files
+
+
 def store_files(session: Session) -> list[tuple[str, str]]:
-    """(path, digest) of every columnar-store file the database points to (feature snapshot parts)."""
-    t = sa.table("feature_snapshot_part", sa.column("path"), sa.column("sha256"))
-    return [(p, h) for p, h in session.execute(sa.select(t.c.path, t.c.sha256).order_by(t.c.path))]
+    """(path, digest) of every columnar-store file the database points to (feature snapshot and score run
+    parts)."""
+    present = set(db_tables(session.connection()))
+    out: list[tuple[str, str]] = []
+    for name in STORE_TABLES:
+        if name in present:  # a database at an older revision has fewer
+            t = sa.table(name, sa.column("path"), sa.column("sha256"))
+            out += [(p, h) for p, h in session.execute(sa.select(t.c.path, t.c.sha256))]
+    return sorted(out)
 
 
 def copy_store(files: list[tuple[str, str]], src: Path, dest: Path) -> int:
@@ -131,7 +140,7 @@ def summary(session: Session, store_path: Path | None = None) -> dict:
     counts = {t: session.execute(sa.select(sa.func.count()).select_from(sa.table(t))).scalar_one() for t in tables}
     chain = audit.verify(session)
     out = {"tables": counts, "audit_ok": chain.ok, "audit_events": chain.checked}
-    if store_path is not None and "feature_snapshot_part" in tables:
+    if store_path is not None and any(t in tables for t in STORE_TABLES):
         bad = [rel for rel, sha in store_files(session) if not _intact(store_path / rel, sha)]
         out["store_files_missing_or_altered"] = bad
     return out

@@ -272,3 +272,67 @@ def test_record_tables_are_partitioned_on_postgresql_keeping_rows_ids_and_keys(t
         finally:
             engine.dispose()
     assert before == after == down[: len(before)] and len(before) == 15
+
+
+def test_score_runs_move_into_the_store_and_back(tmp_path):
+    """0019: a run's firm scores stored as rows become Parquet parts in the store (code order, digests in
+    score_run_part) with every value kept; the downgrade puts the same rows back."""
+    import datetime as dt
+
+    from bank_tax import create_app
+    from bank_tax.config import TestConfig
+    from bank_tax.db import db
+    from bank_tax.modelling import scoring
+
+    store_path = tmp_path / "store"
+    stamp = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
+    scores = [
+        ("91330106MA00000003", 0.031, 612, "A", "late_filings_12m,tax_arrears"),
+        ("91330106MA00000001", 0.2, 540, "C", ""),
+        ("91330106MA00000002", 0.09, 580, "B", "sales_yoy"),
+    ]
+    select = sa.text("SELECT uscc, pd, points, grade, reasons FROM firm_score WHERE run_id = 1 ORDER BY uscc")
+    with fresh_database(tmp_path) as url:
+        upgrade(url, "0018")
+        engine = make_engine(url)
+        try:
+            with engine.begin() as conn:
+                conn.execute(
+                    sa.text(
+                        "INSERT INTO feature_snapshot (id, as_of, feature_set_version, n_firms, sha256, created_at)"
+                        " VALUES (1, :t, 'fs-test', 3, '', :t)"
+                    ),
+                    {"t": stamp},
+                )
+                conn.execute(
+                    sa.text(
+                        "INSERT INTO score_run (id, as_of, model_version, snapshot_id, n_firms, status, created_at)"
+                        " VALUES (1, :t, 'v1', 1, 3, 'done', :t)"
+                    ),
+                    {"t": stamp},
+                )
+                for u, pd, points, grade, reasons in scores:
+                    conn.execute(
+                        sa.text(
+                            "INSERT INTO firm_score (run_id, uscc, pd, points, grade, reasons)"
+                            " VALUES (1, :u, :pd, :points, :grade, :reasons)"
+                        ),
+                        {"u": u, "pd": pd, "points": points, "grade": grade, "reasons": reasons},
+                    )
+            upgrade(url, store_path=str(store_path))
+            assert len(list(store_path.rglob("*.parquet"))) == 1
+            app = create_app(
+                TestConfig, instance_path=str(tmp_path / "instance"), DATABASE_URL=url, STORE_PATH=str(store_path)
+            )
+            with app.app_context(), db.scope() as s:
+                moved = scoring.run_scores(s, 1).to_pylist()
+                one = scoring.latest_scores(s, ["91330106MA00000002"])
+            db.engine_of(app).dispose()
+            downgrade(url, "0018", store_path=str(store_path))
+            with engine.connect() as conn:
+                back = [tuple(r) for r in conn.execute(select)]
+        finally:
+            engine.dispose()
+    expected = sorted(scores)
+    assert [tuple(r.values()) for r in moved] == expected == back
+    assert one == {"91330106MA00000002": {"pd": 0.09, "points": 580, "grade": "B", "reasons": ["sales_yoy"]}}

@@ -1,4 +1,5 @@
-"""Stored scores: one run per pipeline pass (as-of moment, model version, feature snapshot), one row per firm."""
+"""Stored scores: one run per pipeline pass (as-of moment, model version, feature snapshot), its firms' scores
+as Parquet parts in the columnar store, one per partition."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
 from bank_tax import clock
-from bank_tax.db import BIGID, UTCDateTime
+from bank_tax.db import UTCDateTime
 
 
 class ScoreRun(SQLModel, table=True):
@@ -26,16 +27,19 @@ class ScoreRun(SQLModel, table=True):
     created_at: dt.datetime = Field(default_factory=clock.now, sa_type=UTCDateTime)
 
 
-class FirmScore(SQLModel, table=True):
-    """A firm's unmasked score in one run (the platform's view; banks get masked scores on request)."""
+class ScoreRunPart(SQLModel, table=True):
+    """One partition of a score run: a Parquet file in the columnar store (``uscc``, ``pd``, ``points``,
+    ``grade``, ``reasons``: the firms' unmasked scores, the platform's view; banks get masked scores on
+    request), sorted by ``uscc``, with the range of codes it holds."""
 
-    __tablename__ = "firm_score"
-    __table_args__ = (sa.UniqueConstraint("run_id", "uscc", name="uq_firm_score_run_uscc"),)
+    __tablename__ = "score_run_part"
+    __table_args__ = (sa.UniqueConstraint("run_id", "part", name="uq_score_run_part_run_part"),)
 
-    id: int | None = Field(default=None, primary_key=True, sa_type=BIGID)
-    run_id: int = Field(foreign_key="score_run.id")
-    uscc: str = Field(max_length=18, index=True)
-    pd: float
-    points: int
-    grade: str = Field(max_length=4)
-    reasons: str = Field(default="", max_length=200)  # top reason codes, comma-separated
+    id: int | None = Field(default=None, primary_key=True)
+    run_id: int = Field(foreign_key="score_run.id", index=True)
+    part: int
+    path: str = Field(max_length=200)
+    sha256: str = Field(max_length=64)
+    n_firms: int
+    first_uscc: str = Field(default="", max_length=18)
+    last_uscc: str = Field(default="", max_length=18)

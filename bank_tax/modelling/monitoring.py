@@ -6,12 +6,14 @@ dashboard call them, so the numbers on a chart and in a report are computed once
 
 from __future__ import annotations
 
+from collections import Counter
+
 import numpy as np
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from bank_tax.modelling import metrics, scale
-from bank_tax.modelling.models import FirmScore, ScoreRun
+from bank_tax.modelling import metrics, scale, scoring
+from bank_tax.modelling.models import ScoreRun
 
 
 def quarters(days: np.ndarray) -> np.ndarray:
@@ -50,15 +52,15 @@ def approvals_by_grade(session: Session) -> list[dict]:
     """Decided applications per risk grade of the firm's latest stored score: approved, declined, rate."""
     from bank_tax.lending.models import Application
 
-    run_id = session.scalar(sa.select(sa.func.max(ScoreRun.id)).where(ScoreRun.status == "done"))
+    run_id = scoring.latest_run_id(session)
     if run_id is None:
         return []
-    rows = session.execute(
-        sa.select(FirmScore.grade, Application.status, sa.func.count())
-        .join(FirmScore, sa.and_(FirmScore.uscc == Application.uscc, FirmScore.run_id == run_id))
-        .where(Application.status.in_(["approved", "declined"]))
-        .group_by(FirmScore.grade, Application.status)
+    decided = session.execute(
+        sa.select(Application.uscc, Application.status).where(Application.status.in_(["approved", "declined"]))
     ).all()
+    grade_of = _grades(session, run_id, {u for u, _ in decided})
+    counts = Counter((grade_of[u], status) for u, status in decided if u in grade_of)
+    rows = [(g, s, n) for (g, s), n in counts.items()]
     out = []
     for grade, _ in scale.GRADES:
         approved = sum(n for g, s, n in rows if g == grade and s == "approved")
@@ -75,11 +77,8 @@ def score_runs(session: Session) -> list[dict]:
     runs = session.scalars(sa.select(ScoreRun).where(ScoreRun.status == "done").order_by(ScoreRun.id)).all()
     out = []
     for r in runs:
-        mix = dict(
-            session.execute(
-                sa.select(FirmScore.grade, sa.func.count()).where(FirmScore.run_id == r.id).group_by(FirmScore.grade)
-            ).all()
-        )
+        grades = scoring.run_scores(session, r.id, columns=["grade"]).column("grade").to_numpy(zero_copy_only=False)
+        mix = dict(Counter(grades.tolist()))
         out.append(
             {"run_id": r.id, "as_of": r.as_of, "model_version": r.model_version, "firms": r.n_firms, "grades": mix}
         )
@@ -93,10 +92,10 @@ def score_psi_over_runs(session: Session) -> list[dict]:
     ).all()
     if not rows:
         return []
-    first = np.array(session.scalars(sa.select(FirmScore.pd).where(FirmScore.run_id == rows[0][0])).all())
+    first = _pds(session, rows[0][0])
     out = []
     for run_id, as_of in rows:
-        pds = np.array(session.scalars(sa.select(FirmScore.pd).where(FirmScore.run_id == run_id)).all())
+        pds = _pds(session, run_id)
         out.append({"run_id": run_id, "as_of": as_of, "psi": metrics.psi(first, pds), "mean_pd": float(pds.mean())})
     return out
 
@@ -115,12 +114,11 @@ def loan_outcomes(session: Session) -> list[dict]:
         .group_by(LoanEvent.loan_id)
         .subquery()
     )
-    run_id = session.scalar(sa.select(sa.func.max(ScoreRun.id)).where(ScoreRun.status == "done"))
-    stmt = sa.select(Loan.start_date, bad.c.loan_id.is_not(None), FirmScore.grade).outerjoin(
-        bad, bad.c.loan_id == Loan.id
-    )
-    stmt = stmt.outerjoin(FirmScore, sa.and_(FirmScore.uscc == Loan.uscc, FirmScore.run_id == run_id))
-    rows = session.execute(stmt).all()
+    run_id = scoring.latest_run_id(session)
+    stmt = sa.select(Loan.start_date, bad.c.loan_id.is_not(None), Loan.uscc).outerjoin(bad, bad.c.loan_id == Loan.id)
+    loans = session.execute(stmt).all()
+    grade_of = _grades(session, run_id, {u for _, _, u in loans}) if run_id is not None else {}
+    rows = [(start, defaulted, grade_of.get(u)) for start, defaulted, u in loans]
     out = []
     for kind, key in (("vintage", lambda r: f"{r[0].year}Q{(r[0].month - 1) // 3 + 1}"), ("grade", lambda r: r[2])):
         groups: dict[str, list[bool]] = {}
@@ -131,3 +129,16 @@ def loan_outcomes(session: Session) -> list[dict]:
             n, d = len(groups[group]), sum(groups[group])
             out.append({"by": kind, "group": group, "loans": n, "defaults": d, "rate": d / n})
     return out
+
+
+def _grades(session: Session, run_id: int, usccs: set[str]) -> dict[str, str]:
+    """The grade of each of ``usccs`` in the run (firms it did not score are left out)."""
+    if not usccs:
+        return {}
+    t = scoring.run_scores(session, run_id, columns=["grade"], usccs=usccs).to_pydict()
+    return dict(zip(t["uscc"], t["grade"], strict=True))
+
+
+def _pds(session: Session, run_id: int) -> np.ndarray:
+    """Every PD of the run, in firm order."""
+    return scoring.run_scores(session, run_id, columns=["pd"]).column("pd").to_numpy()

@@ -6,13 +6,14 @@ from __future__ import annotations
 import datetime as dt
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from bank_tax import clock, faults
+from bank_tax import clock, faults, store
 from bank_tax.categories import CATEGORIES
 from bank_tax.consent.mask import require_firm_read
-from bank_tax.db import bulk_insert
 from bank_tax.enterprises.models import Enterprise
 from bank_tax.errors import NotFound, Unavailable
 from bank_tax.features import pipeline
@@ -20,11 +21,19 @@ from bank_tax.features import service as snapshots
 from bank_tax.features.models import FeatureSnapshot
 from bank_tax.modelling import explain, scale
 from bank_tax.modelling.model import ScoringModel
-from bank_tax.modelling.models import FirmScore, ScoreRun
+from bank_tax.modelling.models import ScoreRun, ScoreRunPart
 from bank_tax.modelling.service import registry
 from bank_tax.security.roles import Principal
 
-BATCH = 20_000
+SCORES = pa.schema(
+    [
+        ("uscc", pa.string()),
+        ("pd", pa.float64()),
+        ("points", pa.int64()),
+        ("grade", pa.string()),
+        ("reasons", pa.string()),
+    ]
+)
 
 
 def champion() -> ScoringModel:
@@ -120,19 +129,65 @@ def score_partition(session: Session, *, run: ScoreRun, part: int, usccs, model:
 
 
 def record_partition(session: Session, *, run: ScoreRun, part: int, frame: pipeline.FeatureFrame, scored: dict) -> int:
-    """Keep a partition's features as part ``part`` of the run's snapshot and its scores as the run's rows
-    (computed here, or by Spark and imported); returns the number of firms."""
+    """Keep a partition's features as part ``part`` of the run's snapshot and its scores as part ``part`` of
+    the run (a Parquet file each; computed here, or by Spark and imported); returns the number of firms.
+    Files are written before their rows: a partition rolled back leaves an orphan file, never a row without
+    its file."""
     snapshots.add_part(session, session.get(FeatureSnapshot, run.snapshot_id), part, frame)
-    for lo in range(0, len(frame.usccs), BATCH):
-        rows = slice(lo, lo + BATCH)
-        bulk_insert(
-            session,
-            FirmScore.__table__,
-            {"run_id": np.full(len(frame.usccs[rows]), run.id), "uscc": frame.usccs[rows]}
-            | {k: v[rows] for k, v in scored.items()},
+    table = pa.table(
+        {
+            "uscc": pa.array(np.asarray(frame.usccs).astype(str), pa.string()),
+            "pd": pa.array(np.asarray(scored["pd"], dtype=np.float64)),
+            "points": pa.array(np.asarray(scored["points"], dtype=np.int64)),
+            "grade": pa.array(np.asarray(scored["grade"]).astype(str), pa.string()),
+            "reasons": pa.array(np.asarray(scored["reasons"]).astype(str), pa.string()),
+        },
+        schema=SCORES,
+    )
+    stored = store.write(table, store.new_name("scores"))
+    faults.checkpoint("scoring.batch")
+    n = int(frame.usccs.shape[0])
+    session.add(
+        ScoreRunPart(
+            run_id=run.id,
+            part=part,
+            path=stored.path,
+            sha256=stored.sha256,
+            n_firms=stored.rows,
+            first_uscc=str(frame.usccs[0]) if n else "",
+            last_uscc=str(frame.usccs[-1]) if n else "",
         )
-        faults.checkpoint("scoring.batch")
-    return int(frame.usccs.shape[0])
+    )
+    session.flush()
+    return n
+
+
+def run_scores(session: Session, run_id: int, *, columns: list[str] | None = None, usccs=None) -> pa.Table:
+    """A run's scores as one Arrow table (``uscc`` and ``columns``, default all), from its parts in the
+    store, each checked against its digest; with ``usccs``, only those firms, reading only the parts whose
+    range of codes holds one of them."""
+    cols = ["uscc", *[c for c in (columns or SCORES.names) if c != "uscc"]]
+    parts = session.scalars(sa.select(ScoreRunPart).where(ScoreRunPart.run_id == run_id).order_by(ScoreRunPart.part))
+    wanted = None if usccs is None else np.unique(np.asarray(list(usccs), dtype=str))
+    tables = []
+    for p in parts:
+        if wanted is not None:
+            lo = np.searchsorted(wanted, p.first_uscc, side="left")
+            hi = np.searchsorted(wanted, p.last_uscc, side="right")
+            if hi <= lo:
+                continue
+        t = store.read(p.path, p.sha256, columns=cols)
+        if wanted is not None:
+            t = t.filter(pc.is_in(t.column("uscc"), value_set=pa.array(wanted[lo:hi], pa.string())))
+        tables.append(t)
+    if not tables:
+        return pa.schema([SCORES.field(c) for c in cols]).empty_table()
+    return pa.concat_tables(tables)
+
+
+def latest_run_id(session: Session) -> int | None:
+    """The newest finished score run."""
+    return session.scalar(sa.select(sa.func.max(ScoreRun.id)).where(ScoreRun.status == "done"))
 
 
 def finish_run(session: Session, run: ScoreRun) -> ScoreRun:
@@ -145,13 +200,11 @@ def finish_run(session: Session, run: ScoreRun) -> ScoreRun:
 
 def latest_scores(session: Session, usccs=None) -> dict[str, dict]:
     """The newest stored (unmasked) score of each firm, from the latest run (for staff and matching)."""
-    run_id = session.scalar(sa.select(sa.func.max(ScoreRun.id)).where(ScoreRun.status == "done"))
+    run_id = latest_run_id(session)
     if run_id is None:
         return {}
-    stmt = sa.select(FirmScore).where(FirmScore.run_id == run_id)
-    if usccs is not None:
-        stmt = stmt.where(FirmScore.uscc.in_(list(usccs)))
+    t = run_scores(session, run_id, usccs=usccs).to_pydict()
     return {
-        f.uscc: {"pd": f.pd, "points": f.points, "grade": f.grade, "reasons": [c for c in f.reasons.split(",") if c]}
-        for f in session.scalars(stmt)
+        u: {"pd": p, "points": pts, "grade": g, "reasons": [c for c in r.split(",") if c]}
+        for u, p, pts, g, r in zip(t["uscc"], t["pd"], t["points"], t["grade"], t["reasons"], strict=True)
     }

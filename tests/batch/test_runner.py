@@ -16,7 +16,8 @@ from bank_tax.batch.models import BatchPartition, BatchRun
 from bank_tax.db import db
 from bank_tax.features import pipeline
 from bank_tax.features import service as snapshots
-from bank_tax.modelling.models import FirmScore, ScoreRun
+from bank_tax.modelling import scoring
+from bank_tax.modelling.models import ScoreRun
 from tests import factories
 from tests.matching.helpers import firm
 
@@ -24,12 +25,8 @@ AS_OF = dt.datetime(2026, 11, 10, 2, tzinfo=dt.UTC)
 
 
 def _scores(session, score_run_id: int) -> dict:
-    rows = session.execute(
-        sa.select(FirmScore.uscc, FirmScore.pd, FirmScore.grade, FirmScore.reasons).where(
-            FirmScore.run_id == score_run_id
-        )
-    )
-    return {u: (p, g, r) for u, p, g, r in rows}
+    t = scoring.run_scores(session, score_run_id, columns=["pd", "grade", "reasons"]).to_pydict()
+    return {u: (p, g, r) for u, p, g, r in zip(t["uscc"], t["pd"], t["grade"], t["reasons"], strict=True)}
 
 
 def test_partitions_are_consecutive_ranges_that_cover_every_firm_once(session):

@@ -11,7 +11,7 @@ from bank_tax import clock
 from bank_tax.batch import runner
 from bank_tax.features.catalogue import CATALOGUE
 from bank_tax.modelling import scoring
-from bank_tax.modelling.models import FirmScore, ScoreRun
+from bank_tax.modelling.models import ScoreRun, ScoreRunPart
 from bank_tax.security.models import AuditEvent
 from bank_tax.sources import deadlines, ingest
 from bank_tax.sources.specs import SOURCES
@@ -122,12 +122,13 @@ def test_batch_scoring_stores_every_firm(app, session, champion, firm):
         factories.enterprise(session)
     with app.app_context():
         summary = runner.run("scores", session=session, as_of=clock.now(), partition_firms=2)  # 3 partitions
+        run = session.get(ScoreRun, summary.score_run_id)
+        stored = scoring.run_scores(session, run.id).num_rows  # the parts in the app's store
+        latest = scoring.latest_scores(session, [firm.uscc])[firm.uscc]
     assert (summary.status, summary.partitions, summary.done) == ("done", 3, 3)
-    run = session.get(ScoreRun, summary.score_run_id)
-    n = session.scalar(sa.select(sa.func.count()).select_from(FirmScore).where(FirmScore.run_id == run.id))
+    n = session.scalar(sa.select(sa.func.sum(ScoreRunPart.n_firms)).where(ScoreRunPart.run_id == run.id))
     firms = session.scalar(sa.text("select count(*) from enterprise"))
-    assert run.n_firms == n == firms and run.model_version == champion
-    latest = scoring.latest_scores(session, [firm.uscc])[firm.uscc]
+    assert run.n_firms == n == stored == firms and run.model_version == champion
     assert "late_filings_12m" in latest["reasons"]
     assert session.get(ScoreRun, run.id).snapshot_id is not None
     assert np.isfinite(latest["pd"])
