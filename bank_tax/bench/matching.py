@@ -2,7 +2,7 @@
 
 The database is filled directly (bulk inserts of generated agency records, as
 :mod:`bank_tax.bench.features` generates them, and consents to pre-screening for 70% of firms); the
-model is the scoring benchmark's. "Ours" is the whole of :func:`bank_tax.matching.service.generate`
+model is the scoring benchmark's. "Ours" is the whole of :func:`bank_tax.batch.daily.whitelist`
 (read, features, scores, the firm × product rule matrix, reasons of the listed firms, storing the
 edition); the reference is the database reads alone that it starts from.
 """
@@ -307,7 +307,7 @@ def _load_slice(s: Session, first: int, n: int, *, seed: int, now, codes: list[s
 
 
 def _read_only(app) -> int:
-    """The database reads generate starts from: products, firms, the consent mask, every firm's records."""
+    """The database reads a whitelist starts from: products, firms, the consent mask, every firm's records."""
     import sqlalchemy as sa
 
     from bank_tax.consent.mask import consent_mask
@@ -326,11 +326,11 @@ def _read_only(app) -> int:
 
 
 def _generate(app):
+    from bank_tax.batch import daily
     from bank_tax.db import db
-    from bank_tax.matching import service
 
     with app.app_context(), db.scope() as s:
-        edition = service.generate(s, bank_code=BANK, actor=None, trigger="bench")
+        edition = daily.whitelist(s, bank_code=BANK, actor=None, trigger="bench")
         return edition.n_firms, edition.n_products
 
 
@@ -349,10 +349,10 @@ def whitelist_case(n: int) -> Case:
 
 
 def _generate_all(app, codes: list[str]):
-    from bank_tax.matching import service
+    from bank_tax.batch import daily
 
     with app.app_context():
-        summary = service.generate_all(bank_codes=codes, trigger="bench", workers=1)
+        summary = daily.whitelists(bank_codes=codes, trigger="bench", workers=1)
         return summary.status, summary.partitions
 
 

@@ -26,9 +26,8 @@ def _province(tmp: Path):
 
     from bank_tax import clock, create_app, demo, migrate
     from bank_tax.banks.models import Bank
-    from bank_tax.batch import runner
+    from bank_tax.batch import daily, runner
     from bank_tax.db import db
-    from bank_tax.matching import service as matching
     from bank_tax.modelling import service
     from bank_tax.synth.province import SynthParams, generate
     from bank_tax.synth.writers import write_province
@@ -52,7 +51,7 @@ def _province(tmp: Path):
         with db.scope() as s:
             runner.run("scores", session=s, as_of=clock.now())
             for code in s.scalars(sa.select(Bank.code)):
-                matching.generate(s, bank_code=code, actor=None, trigger="bench")
+                daily.whitelist(s, bank_code=code, actor=None, trigger="bench")
     return app, logins
 
 

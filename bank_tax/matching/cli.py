@@ -7,10 +7,10 @@ import sqlalchemy as sa
 from flask.cli import AppGroup
 
 from bank_tax.banks.models import Bank
+from bank_tax.batch import daily
 from bank_tax.batch.options import partition_options, require_done
 from bank_tax.db import db
 from bank_tax.errors import DomainError
-from bank_tax.matching import service
 from bank_tax.matching.models import WhitelistEdition
 
 whitelist_cli = AppGroup("whitelist", help="Bank whitelists.")
@@ -40,7 +40,7 @@ def generate_command(banks: tuple[str, ...], if_none: bool, workers: int | None,
     if not todo:
         return
     try:
-        summary = service.generate_all(bank_codes=todo, workers=workers, partition_firms=partition_firms, progress=True)
+        summary = daily.whitelists(bank_codes=todo, workers=workers, partition_firms=partition_firms, progress=True)
     except DomainError as exc:
         raise click.ClickException(exc.message) from exc
     require_done(summary)

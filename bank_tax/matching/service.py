@@ -212,60 +212,12 @@ def firm_matches(session: Session, *, principal: Principal | None, uscc: str, as
 
 
 # -- whitelists -----------------------------------------------------------------------------------------
-def _bank(session: Session, bank_code: str) -> Bank:
+def bank(session: Session, bank_code: str) -> Bank:
+    """The bank, or 404."""
     bank = session.get(Bank, bank_code)
     if bank is None:
         raise NotFound("no such bank")
     return bank
-
-
-def generate(
-    session: Session,
-    *,
-    bank_code: str,
-    actor: Principal | None,
-    trigger: str = "api",
-    as_of: dt.datetime | None = None,
-) -> WhitelistEdition:
-    """A new whitelist edition, in the caller's transaction: firms with a consent in force for pre-screening
-    (to this bank or to all banks) that qualify for at least one of the bank's active products, scored
-    through the bank's mask, ranked by expected credit; stored, and its delivery written to the audit log.
-    It is the ``whitelists`` stage of the batch for one bank (:mod:`bank_tax.matching.build`), run over
-    every partition of firms here; the CLI runs it for every bank at once, committing partition by
-    partition."""
-    from bank_tax.batch import runner  # the batch drives domains' stages: imported when used, not at load
-
-    _bank(session, bank_code)
-    summary = runner.run(
-        "whitelists",
-        session=session,
-        as_of=as_of or clock.now(),
-        params={"banks": [bank_code], "actor": actor, "trigger": trigger},
-    )
-    return session.scalars(sa.select(WhitelistEdition).where(WhitelistEdition.batch_run_id == summary.run_id)).one()
-
-
-def generate_all(
-    *,
-    bank_codes: list[str],
-    trigger: str = "cli",
-    as_of: dt.datetime | None = None,
-    workers: int | None = None,
-    partition_firms: int | None = None,
-    progress: bool = False,
-):
-    """Editions for several banks in one batch run, each partition read once for all of them and committed
-    with its checkpoint (a killed run resumes when called again); returns the runner's summary."""
-    from bank_tax.batch import runner
-
-    return runner.run(
-        "whitelists",
-        as_of=as_of,
-        workers=workers,
-        partition_firms=partition_firms,
-        progress=progress,
-        params={"banks": list(bank_codes), "actor": None, "trigger": trigger},
-    )
 
 
 def editions(session: Session, *, bank_code: str, limit: int = 100) -> list[WhitelistEdition]:

@@ -7,6 +7,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from bank_tax import exports
+from bank_tax.batch import daily
 from bank_tax.db import db
 from bank_tax.enterprises.uscc import normalize
 from bank_tax.matching import service
@@ -59,7 +60,7 @@ class Whitelists(MethodView):
         """Generate a whitelist edition now (the scheduler does it on the bank's own schedule)."""
         principal = current_principal()
         policy.require(principal, "whitelist.generate", bank_code=bank)
-        edition = service.generate(db.session, bank_code=bank, actor=principal, trigger="api")
+        edition = daily.whitelist(db.session, bank_code=bank, actor=principal, trigger="api")
         db.session.commit()
         return edition
 

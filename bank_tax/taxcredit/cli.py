@@ -6,6 +6,7 @@ import click
 from flask.cli import AppGroup
 
 from bank_tax import clock
+from bank_tax.batch import daily
 from bank_tax.batch.options import partition_options
 from bank_tax.db import db
 from bank_tax.taxcredit import push
@@ -19,7 +20,7 @@ taxcredit_cli = AppGroup("taxcredit", help="Tax-credit pre-evaluation, targeted 
 def push_command(workers: int | None, partition_firms: int | None) -> None:
     """Notify the firms that became eligible for a product since the last push, one partition of firms at
     a time (a killed push resumes when run again)."""
-    counts = push.run_batch(workers=workers, partition_firms=partition_firms, progress=True)
+    counts = daily.push_committed(workers=workers, partition_firms=partition_firms, progress=True)
     if counts["status"] != "done":
         raise click.ClickException(f"batch run {counts['batch_run_id']} is {counts['status']}: run it again to resume")
     click.echo(

@@ -135,27 +135,6 @@ def record_push(session: Session, counts: dict[str, int]) -> None:
     )
 
 
-def _counts(summary) -> dict:
-    return {k: summary.totals.get(k, 0) for k in ("eligible", "notified", "no_longer_eligible")}
-
-
-def run(session: Session, *, now: dt.datetime | None = None) -> dict:
-    """One push over every partition of firms in the caller's transaction (the ``push`` stage of the
-    batch). Returns its counts."""
-    from bank_tax.batch import runner  # the batch drives domains' stages: imported when used, not at load
-
-    return _counts(runner.run("push", session=session, as_of=now or clock.now()))
-
-
-def run_batch(*, workers: int | None = None, partition_firms: int | None = None, progress: bool = False) -> dict:
-    """The push as of now, committed partition by partition (the daily job and the CLI; a killed push
-    resumes where it stopped when run again). Returns its counts and status."""
-    from bank_tax.batch import runner
-
-    summary = runner.run("push", as_of=None, workers=workers, partition_firms=partition_firms, progress=progress)
-    return {**_counts(summary), "status": summary.status, "batch_run_id": summary.run_id}
-
-
 _AT_RISK: dict[tuple, list[dict]] = {}
 
 

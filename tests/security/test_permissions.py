@@ -11,8 +11,8 @@ import pytest
 import sqlalchemy as sa
 
 from bank_tax import clock
+from bank_tax.batch import daily
 from bank_tax.lending import service as applications
-from bank_tax.matching import service as whitelists
 from bank_tax.security import service
 from bank_tax.sources import ingest
 from bank_tax.sources import service as sources
@@ -248,7 +248,7 @@ def world(app, session, champion):
         actor=service.principal_of(users["own_firm"]),
     )
     with app.app_context():
-        edition = whitelists.generate(session, bank_code=bank.code, actor=None)
+        edition = daily.whitelist(session, bank_code=bank.code, actor=None)
     entries = [
         {
             "entry_id": f"PM-{firm.uscc[-6:]}-{k}",

@@ -11,6 +11,7 @@ import pytest
 import sqlalchemy as sa
 
 from bank_tax import clock
+from bank_tax.batch import daily
 from bank_tax.errors import Conflict, Forbidden
 from bank_tax.matching import service as matching
 from bank_tax.security import service as security
@@ -61,13 +62,13 @@ def bank(session):
 def test_a_newly_eligible_firm_is_told_once_and_again_only_after_coming_back(app, session, champion, bank):
     good, weak = firm(session, grade="A"), firm(session, grade="C")
     with app.app_context():
-        first = push.run(session)
+        first = daily.push(session)
         assert first["notified"] >= 1
         assert _notified(session, good.uscc) == ["product_eligible"] and _notified(session, weak.uscc) == []
-        assert push.run(session)["notified"] == 0  # nothing new: nobody is told twice
+        assert daily.push(session)["notified"] == 0  # nothing new: nobody is told twice
 
         _grade(session, weak.uscc, "B", _last_published_year())  # the bureau corrects the grade
-        again = push.run(session)
+        again = daily.push(session)
         assert again["notified"] == 1 and _notified(session, weak.uscc) == ["product_eligible"]
 
         land(  # the good firm is listed as seriously dishonest: it drops out
@@ -84,8 +85,8 @@ def test_a_newly_eligible_firm_is_told_once_and_again_only_after_coming_back(app
                 }
             ],
         )
-        assert push.run(session)["no_longer_eligible"] == 1
-        assert push.run(session)["notified"] == 0
+        assert daily.push(session)["no_longer_eligible"] == 1
+        assert daily.push(session)["notified"] == 0
     events = session.scalars(sa.select(AuditEvent).where(AuditEvent.action == "taxcredit.push")).all()
     assert len(events) == 5
 
@@ -118,7 +119,7 @@ def test_a_firm_newly_eligible_for_several_products_gets_one_message(app, sessio
     factories.product(session, bank.code, "YSD2")
     good = firm(session, grade="A")
     with app.app_context():
-        counts = push.run(session)
+        counts = daily.push(session)
     titles = session.scalars(sa.select(Notification.title_zh).where(Notification.uscc == good.uscc)).all()
     assert counts["notified"] == 2 and len(titles) == 1 and "等2款产品" in titles[0]
 

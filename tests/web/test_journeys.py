@@ -10,8 +10,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from bank_tax.batch import daily
 from bank_tax.db import db
-from bank_tax.matching import service as matching
 from bank_tax.modelling.registry import Registry
 from tests import factories
 from tests.matching.helpers import records
@@ -100,7 +100,7 @@ def test_a_loan_from_registration_to_approval_and_a_revocation_that_holds(chromi
 
     # the month's whitelist for bank A, as the scheduler makes it
     with app.app_context(), db.scope() as s:
-        matching.generate(s, bank_code=bank_a, actor=None, trigger="schedule")
+        daily.whitelist(s, bank_code=bank_a, actor=None, trigger="schedule")
 
     officer = chromium.new_context(locale="zh-CN").new_page()
     _login(officer, base, province["officers"][0])
