@@ -70,6 +70,10 @@ def create_app(config: type[Config] = Config, instance_path: str | None = None, 
     ):
         api.register_blueprint(blp)
 
+    from bank_tax import health
+
+    app.register_blueprint(health.bp)
+
     from bank_tax.web import init_web
 
     init_web(app)
