@@ -9,7 +9,7 @@ This is the one shape the feature pipeline computes on: windows become slices an
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import sqlalchemy as sa
@@ -169,8 +169,40 @@ def _key(words: np.ndarray) -> np.ndarray:
         return _mix(_mix(_mix(words[:, 0]) ^ words[:, 1]) ^ words[:, 2])
 
 
+def _run_starts(codes: np.ndarray) -> np.ndarray | None:
+    """Where each run of equal adjacent codes starts, when the codes come in runs (a source's rows as read,
+    a firm's months together); None when a sample of them shows no runs worth finding."""
+    sample = codes[:1024]
+    if sample.shape[0] < 2 or np.count_nonzero(sample[1:] != sample[:-1]) > sample.shape[0] // 2:
+        return None
+    starts = np.empty(np.count_nonzero(changes := codes[1:] != codes[:-1]) + 1, dtype=np.int64)
+    starts[0] = 0
+    starts[1:] = np.flatnonzero(changes) + 1
+    return starts
+
+
 def firm_positions(usccs: np.ndarray, codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Row of each of ``codes`` in ``usccs`` (distinct codes) and whether it is one of them.
+
+    Codes in runs (a firm's rows together, as the sources are read and generated) are looked up once per
+    run: comparing neighbours costs a tenth of hashing and searching every row.
+    """
+    codes = np.asarray(codes)
+    starts = _run_starts(codes)
+    if starts is not None and starts.shape[0] < codes.shape[0] // 2:
+        heads = codes[starts]
+        if heads.shape[0] <= usccs.shape[0] and np.array_equal(heads, usccs[: heads.shape[0]]):
+            # the firms themselves, in order (or the first of them): every source of a whole partition
+            pos, hit = np.arange(heads.shape[0]), np.ones(heads.shape[0], dtype=bool)
+        else:
+            pos, hit = _search(usccs, heads)
+        lengths = np.diff(np.r_[starts, codes.shape[0]])
+        return np.repeat(pos, lengths), np.repeat(hit, lengths)
+    return _search(usccs, codes)
+
+
+def _search(usccs: np.ndarray, codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`firm_positions` code by code.
 
     Codes are compared as machine words, not as strings: each is hashed to one 64-bit key for the search
     (sorting and searching integers is many times faster than numpy's unicode comparisons). The answer
@@ -193,20 +225,62 @@ def firm_positions(usccs: np.ndarray, codes: np.ndarray) -> tuple[np.ndarray, np
     return pos, usccs[pos] == codes
 
 
+@dataclass
+class Cells:
+    """Where each long row of a monthly source falls in the firms × months panel of a span.
+
+    Found once per source (the firm of each row is the costly part), then any column, or a condition
+    computed on the rows, is scattered into a panel of just the last months a feature reads: filling wide
+    float panels of every column cost more than computing the features from them. A row of a firm not
+    asked about or of a month outside the span lands nowhere; of two rows of one cell the later wins.
+    """
+
+    firms: int
+    months: int
+    firm: np.ndarray  # each row's firm (its row in the sorted firms)
+    month: np.ndarray  # each row's month in the span (0 = the oldest), -1 for a row that lands nowhere
+    _index: dict[int, np.ndarray] = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def of(cls, rows: dict[str, np.ndarray], *, usccs: np.ndarray, span: np.ndarray) -> Cells:
+        """The cells of long ``rows`` (as :func:`read_monthly` returns them) for ``usccs`` (sorted) × ``span``."""
+        n, m = usccs.shape[0], span.shape[0]
+        if not (rows["uscc"].size and n):
+            empty = np.zeros(0, dtype=np.int64)
+            return cls(firms=n, months=m, firm=empty, month=empty)
+        firm, known = firm_positions(usccs, rows["uscc"])
+        month = rows["month"].astype("datetime64[M]").astype(np.int64) - span[0].astype(np.int64)
+        month[~(known & (month >= 0) & (month < m))] = -1
+        return cls(firms=n, months=m, firm=firm, month=month)
+
+    def index(self, months: int) -> np.ndarray:
+        """Each row's flat cell in the panel of the last ``months`` months of the span; a row that lands
+        nowhere points at one spare cell past the end (no row is filtered out, so no column is copied)."""
+        at = self._index.get(months)
+        if at is None:
+            first = self.months - months
+            at = np.where(self.month >= first, self.firm * months + (self.month - first), self.firms * months)
+            self._index[months] = at
+        return at
+
+    def panel(self, values: np.ndarray, months: int | None = None, *, fill=np.nan) -> np.ndarray:
+        """``values`` (one per row: a column, or a condition on the rows) as a (firms × ``months``) panel of
+        the last months of the span (all of it by default), ``fill`` where no row lands."""
+        months = self.months if months is None else months
+        values = np.asarray(values)
+        out = np.full(self.firms * months + 1, fill, dtype=values.dtype)
+        if values.size:
+            out[self.index(months)] = values
+        return out[:-1].reshape(self.firms, months)
+
+
 def to_panel(rows: dict[str, np.ndarray], *, usccs: np.ndarray, span: np.ndarray, columns: list[str]) -> Panel:
     """Scatter long rows (as :func:`read_monthly` returns them) into firms × months matrices.
 
     Rows of firms not in ``usccs`` (sorted) or of months outside ``span`` are ignored.
     """
-    n, m = usccs.shape[0], span.shape[0]
-    values = {c: np.full((n, m), np.nan) for c in columns}
-    if rows["uscc"].size and n:
-        firm, known = firm_positions(usccs, rows["uscc"])
-        month = (rows["month"] - span[0]).astype(np.int64)
-        keep = known & (month >= 0) & (month < m)
-        for c in columns:
-            values[c][firm[keep], month[keep]] = rows[c][keep]
-    return Panel(usccs=usccs, months=span, values=values)
+    cells = Cells.of(rows, usccs=usccs, span=span)
+    return Panel(usccs=usccs, months=span, values={c: cells.panel(rows[c]) for c in columns})
 
 
 def monthly(
