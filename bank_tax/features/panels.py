@@ -201,24 +201,68 @@ def firm_positions(usccs: np.ndarray, codes: np.ndarray) -> tuple[np.ndarray, np
     return _search(usccs, codes)
 
 
+def _table(keys: np.ndarray) -> tuple[np.ndarray, int] | None:
+    """An open-addressing hash table of distinct 64-bit ``keys``: slot → row (-1 empty), at most half full,
+    a key's first slot its top bits, collisions probing the next slots; None should two keys be equal.
+
+    Built a round at a time over the rows still unplaced (of rows aiming at one free slot one wins, the
+    others try the next slot), so every slot from a key's first to its own is taken, as a lookup needs."""
+    bits = max(4, (2 * keys.shape[0]).bit_length())
+    mask = (1 << bits) - 1
+    home = (keys >> np.uint64(64 - bits)).astype(np.int64)
+    table = np.full(1 << bits, -1, dtype=np.int64)
+    pending, step = np.arange(keys.shape[0]), 0
+    while pending.size:
+        slot = (home[pending] + step) & mask
+        free = table[slot] < 0
+        table[slot[free]] = pending[free]
+        holder = table[slot]  # a row placed before, or the one of this round that won the slot
+        placed = holder == pending
+        if (keys[holder[~placed]] == keys[pending[~placed]]).any():
+            return None
+        pending, step = pending[~placed], step + 1
+    return table, bits
+
+
+def _lookup(table: np.ndarray, bits: int, ukeys: np.ndarray, keys: np.ndarray) -> np.ndarray:
+    """The row of each of ``keys`` in :func:`_table`'s table of ``ukeys`` (-1 when absent): one gather per
+    key for nearly all of them, where a binary search makes a cache miss at every step."""
+    mask = (1 << bits) - 1
+    home = (keys >> np.uint64(64 - bits)).astype(np.int64)
+    at = table[home]  # the first slot, for every key at once: no row is filtered out in this round
+    found = ukeys[at] == keys  # (an empty slot reads the last key; ``at >= 0`` below rules it out)
+    pos = np.where(found & (at >= 0), at, -1)
+    pending, step = np.flatnonzero(~found & (at >= 0)), 1
+    while pending.size:  # keys whose first slot holds another key: the next slots, for those alone
+        at = table[(home[pending] + step) & mask]
+        occupied = at >= 0
+        pending, at = pending[occupied], at[occupied]
+        match = ukeys[at] == keys[pending]
+        pos[pending[match]] = at[match]
+        pending, step = pending[~match], step + 1
+    return pos
+
+
 def _search(usccs: np.ndarray, codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """:func:`firm_positions` code by code.
 
-    Codes are compared as machine words, not as strings: each is hashed to one 64-bit key for the search
-    (sorting and searching integers is many times faster than numpy's unicode comparisons). The answer
-    is exact: a hit is confirmed word by word, and should two of ``usccs`` share a key (never seen, but
-    possible) the search falls back to comparing text."""
+    Codes are compared as machine words, not as strings: each is hashed to one 64-bit key and looked up
+    in a hash table of the firms' keys (hashing and gathering integers is many times faster than numpy's
+    unicode comparisons). The answer is exact: a hit is confirmed word by word, and should two of
+    ``usccs`` share a key (never seen, but possible) the search falls back to comparing text."""
     if usccs.size == 0:
         return np.zeros(codes.shape[0], dtype=np.int64), np.zeros(codes.shape[0], dtype=bool)
     wu, wc = _words(usccs), _words(codes)
     if wu is not None and wc is not None:
         ku = _key(wu)
-        order = np.argsort(ku, kind="stable")
-        sorted_keys = ku[order]
-        if not (sorted_keys[1:] == sorted_keys[:-1]).any():
-            at = np.minimum(np.searchsorted(sorted_keys, _key(wc)), usccs.shape[0] - 1)
-            pos = order[at]
-            return pos, (wu[pos] == wc).all(axis=1)
+        built = _table(ku)
+        if built is not None:
+            pos = _lookup(*built, ku, _key(wc))
+            hit = pos >= 0
+            pos[~hit] = 0
+            for j in range(wu.shape[1]):  # word by word: a shared key is not a shared code
+                hit &= wu[:, j][pos] == wc[:, j]
+            return pos, hit
     by_text = np.argsort(usccs, kind="stable")  # not plain codes, or a shared key: compare as text
     at = np.minimum(np.searchsorted(usccs[by_text], codes), usccs.shape[0] - 1)
     pos = by_text[at]

@@ -180,3 +180,19 @@ def test_cells_scatter_a_column_into_the_last_months_as_a_whole_panel_would():
         assert np.array_equal(cells.panel(rows["x"], months), whole[:, -months:], equal_nan=True)
     flags = cells.panel(rows["x"] > 2, 3, fill=False)  # April to June: B's March is not among them
     assert flags.tolist() == [[False, False, False], [False, False, False], [False, True, False]]
+
+
+def test_the_hash_table_of_firm_keys_finds_every_key_and_refuses_a_shared_one():
+    """Keys crowded onto few first slots are still each found (probing on), absent keys are not, and two
+    equal keys give no table (the search then compares text)."""
+    from bank_tax.features.panels import _lookup, _table
+
+    rng = np.random.default_rng(5)
+    keys = rng.integers(0, 2**63, 5000, dtype=np.uint64) | np.uint64(1)
+    keys[:300] = np.uint64(7) << np.uint64(40) | np.arange(300, dtype=np.uint64)  # one first slot for 300
+    table, bits = _table(keys)
+    assert (np.sort(table[table >= 0]) == np.arange(keys.size)).all()
+    asked = np.r_[keys[::-1], keys[:10] + np.uint64(1) << np.uint64(20), np.uint64(0)]
+    pos = _lookup(table, bits, keys, asked)
+    assert (pos[: keys.size] == np.arange(keys.size)[::-1]).all() and (pos[keys.size :] == -1).all()
+    assert _table(np.r_[keys, keys[3:4]]) is None
