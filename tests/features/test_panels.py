@@ -196,3 +196,13 @@ def test_the_hash_table_of_firm_keys_finds_every_key_and_refuses_a_shared_one():
     pos = _lookup(table, bits, keys, asked)
     assert (pos[: keys.size] == np.arange(keys.size)[::-1]).all() and (pos[keys.size :] == -1).all()
     assert _table(np.r_[keys, keys[3:4]]) is None
+
+
+@settings(max_examples=60, deadline=None)
+@given(codes=st.lists(st.sampled_from(["", "A", "AB", "91330106MA00000001", "91330106MA00000002", "中"]), max_size=40))
+def test_neighbours_compared_as_machine_words_as_numpy_compares_text(codes):
+    from bank_tax.features.panels import _neighbours_differ
+
+    for width in ("U18", "U2", "U3"):
+        a = np.array(codes, dtype=width)
+        assert _neighbours_differ(a, chunk=7).tolist() == (a[1:] != a[:-1]).tolist()
