@@ -206,7 +206,8 @@ def firm_positions(usccs: np.ndarray, codes: np.ndarray) -> tuple[np.ndarray, np
     """Row of each of ``codes`` in ``usccs`` (distinct codes) and whether it is one of them.
 
     Codes in runs (a firm's rows together, as the sources are read and generated) are looked up once per
-    run: comparing neighbours costs a tenth of hashing and searching every row.
+    run: comparing neighbours costs a fraction of hashing every row. Codes in any other order (a month's
+    file at a time, say) are each looked up in a hash table, exactly (:func:`_search`).
     """
     codes = np.asarray(codes)
     starts = _run_starts(codes)
@@ -314,7 +315,7 @@ class Cells:
             empty = np.zeros(0, dtype=np.int64)
             return cls(firms=n, months=m, firm=empty, month=empty)
         firm, known = firm_positions(usccs, rows["uscc"])
-        month = rows["month"].astype("datetime64[M]").astype(np.int64) - span[0].astype(np.int64)
+        month = np.asarray(rows["month"], dtype="datetime64[M]").view(np.int64) - span[0].astype(np.int64)
         month[~(known & (month >= 0) & (month < m))] = -1
         return cls(firms=n, months=m, firm=firm, month=month)
 
