@@ -181,8 +181,9 @@ def _tax(inp: Inputs, span: np.ndarray, established_month: np.ndarray) -> dict[s
     out["late_filings_24m"] = _count(late, 24)
     out["months_since_late"] = _months_since(late, float(MONTHS))
     out["tax_paid_12m"] = _window_sum(paid, 12)
-    out["tax_burden"] = _ratio(_window_sum(payable, 12), out["sales_12m"])
-    out["payment_ratio_12m"] = _ratio(out["tax_paid_12m"], _window_sum(payable, 12))
+    payable_12m = _window_sum(payable, 12)
+    out["tax_burden"] = _ratio(payable_12m, out["sales_12m"])
+    out["payment_ratio_12m"] = _ratio(out["tax_paid_12m"], payable_12m)
     out["corrections_12m"] = _count(cells.panel(filed_row & (rows["version"] > 1), 12, fill=False), 12)
     return out
 
