@@ -40,13 +40,13 @@ def main(argv: list[str] | None = None) -> int:
         return province.main(["--firms", *map(str, args.province), *out])
     rows = run(args.case, quick=args.quick)
     header = (
-        f"{'case':<22}{'n':>10}  {'ours s':>9}  {'reference s':>11}  {'ratio':>7}  {'ours/s':>12}  agree  reference"
+        f"{'case':<26}{'n':>10}  {'ours s':>9}  {'reference s':>11}  {'ratio':>7}  {'ours/s':>12}  agree  reference"
     )
     print(header)
     print("-" * len(header))
     for r in rows:
         print(
-            f"{r['case']:<22}{r['n']:>10}  {r['ours_s']:>9.4f}  {r['reference_s']:>11.4f}  {r['ratio']:>7.3f}  "
+            f"{r['case']:<26}{r['n']:>10}  {r['ours_s']:>9.4f}  {r['reference_s']:>11.4f}  {r['ratio']:>7.3f}  "
             f"{r['ours_per_s']:>12,}  {'yes' if r['agree'] else 'NO':<5}  {r['reference']}"
         )
     load_rows = []

@@ -307,3 +307,40 @@ def features_case(n: int) -> Case:
         repeats=1,
         notes=f"{len(NAMES)} features from {rows:,} monthly rows (36 months of every category)",
     )
+
+
+def frames_agree(ours, theirs) -> bool:
+    """Two feature frames name the same firms and features, miss the same cells and agree to 1e-9."""
+    if ours.names != theirs.names or not np.array_equal(ours.usccs, theirs.usccs):
+        return False
+    a, b = ours.values, theirs.values
+    ok = ~np.isnan(a)
+    return bool(np.array_equal(np.isnan(a), np.isnan(b)) and np.allclose(a[ok], b[ok], rtol=1e-9, atol=1e-9))
+
+
+def _duckdb_case(n: int) -> Case | None:
+    """``derive`` against the catalogue in DuckDB SQL on one thread, from the same inputs (DuckDB's as Arrow
+    tables, converted untimed): the engine inside a partition is to be at least as fast as DuckDB."""
+    try:
+        import duckdb  # noqa: F401
+    except ImportError:  # a dev extra
+        return None
+    from bank_tax.bench import duckdb_features as duck
+
+    inputs = generate_inputs(n)
+    con = duck.connect(duck.arrow_tables(inputs), threads=1)
+    params = duck.parameters(inputs)
+    rows = sum(len(getattr(inputs, s)["uscc"]) for s in ("vat", "si", "hf", "power", "water", "gas"))
+    return Case(
+        ours=lambda: derive(inputs),
+        reference=lambda: duck.duckdb_features(con, params),
+        agree=frames_agree,
+        unit="firms",
+        reference_name="DuckDB, 1 thread",
+        notes=f"{len(duck.FEATURES)} features from {rows:,} monthly rows, one partition",
+    )
+
+
+# a partition of the batch (--partition-firms' default), and four of them in one
+case("features_vs_duckdb", size=25_000, quick_size=2_000)(_duckdb_case)
+case("features_vs_duckdb_100k", size=100_000, quick_size=4_000)(_duckdb_case)

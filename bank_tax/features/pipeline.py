@@ -2,10 +2,13 @@
 
 Two steps: :func:`read` takes everything the catalogue needs from the database as long columns
 (:class:`Inputs`, the records as known at the moment), and :func:`derive` turns them into features with
-numpy alone — every monthly source becomes a dense panel (:mod:`bank_tax.features.panels`), windows are
-slices of the last months, and no Python loop runs per firm. :func:`compute` is both, plus the consent
-mask: features of a category a bank may not use are NaN for that bank, so one model scores any consent
-pattern. The benchmark times :func:`derive` on generated inputs against a pandas implementation.
+numpy alone — each monthly source's rows are placed once in a firms × months grid
+(:class:`~bank_tax.features.panels.Cells`), each column or condition a feature reads is scattered into a
+dense panel of just the months it reads, windows are slices of those, and no Python loop runs per firm.
+:func:`compute` is both, plus the consent mask: features of a category a bank may not use are NaN for that
+bank, so one model scores any consent pattern. The benchmarks time :func:`derive` on generated inputs
+against a pandas implementation and against DuckDB computing the same catalogue over them as Arrow tables
+on one thread (:mod:`bank_tax.bench.duckdb_features`).
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from bank_tax.db import fetch_columns
 from bank_tax.enterprises.models import Enterprise
 from bank_tax.features.catalogue import CATALOGUE, NAMES, of_category
 from bank_tax.features.panels import (
+    Cells,
     as_text,
     firm_bind,
     firm_filter,
@@ -31,7 +35,6 @@ from bank_tax.features.panels import (
     firm_positions,
     month_range,
     read_monthly,
-    to_panel,
 )
 from bank_tax.sources.service import current_versions, open_disputes
 from bank_tax.sources.specs import SOURCES
@@ -151,10 +154,13 @@ def _positions(usccs: np.ndarray, codes: np.ndarray) -> tuple[np.ndarray, np.nda
 
 
 def _tax(inp: Inputs, span: np.ndarray, established_month: np.ndarray) -> dict[str, np.ndarray]:
-    vat = to_panel(inp.vat, usccs=inp.usccs, span=span, columns=VAT_COLUMNS)
-    sales, payable, paid = vat["taxable_sales"] / 100, vat["tax_payable"] / 100, vat["tax_paid"] / 100
-    filed = ~np.isnan(sales)
-    late = filed & (vat["filed_on"] > vat["due_date"])
+    rows = inp.vat
+    cells = Cells.of(rows, usccs=inp.usccs, span=span)
+    filed_row = ~np.isnan(rows["taxable_sales"])
+    sales = cells.panel(rows["taxable_sales"], 24) / 100
+    payable, paid = cells.panel(rows["tax_payable"], 12) / 100, cells.panel(rows["tax_paid"], 12) / 100
+    filed = cells.panel(filed_row, 12, fill=False)
+    late = cells.panel(filed_row & (rows["filed_on"] > rows["due_date"]), fill=False)
     out: dict[str, np.ndarray] = {}
     out["sales_12m"] = _window_sum(sales, 12)
     prev = _window_sum(sales, 12, offset=12)
@@ -168,16 +174,17 @@ def _tax(inp: Inputs, span: np.ndarray, established_month: np.ndarray) -> dict[s
     out["quarter_end_share"] = _ratio(
         np.where(np.isnan(last12), 0, last12)[:, quarter_end].sum(axis=1), out["sales_12m"]
     )
-    out["zero_months_12m"] = _count(filed & (vat["is_zero"] == 1), 12)
-    operating = span[None, :] > established_month[:, None]
+    out["zero_months_12m"] = _count(cells.panel(filed_row & (rows["is_zero"] == 1), 12, fill=False), 12)
+    operating = span[None, -12:] > established_month[:, None]
     out["missing_months_12m"] = _count(operating & ~filed, 12)
     out["late_filings_12m"] = _count(late, 12)
     out["late_filings_24m"] = _count(late, 24)
     out["months_since_late"] = _months_since(late, float(MONTHS))
     out["tax_paid_12m"] = _window_sum(paid, 12)
-    out["tax_burden"] = _ratio(_window_sum(payable, 12), out["sales_12m"])
-    out["payment_ratio_12m"] = _ratio(out["tax_paid_12m"], _window_sum(payable, 12))
-    out["corrections_12m"] = _count(filed & (vat["version"] > 1), 12)
+    payable_12m = _window_sum(payable, 12)
+    out["tax_burden"] = _ratio(payable_12m, out["sales_12m"])
+    out["payment_ratio_12m"] = _ratio(out["tax_paid_12m"], payable_12m)
+    out["corrections_12m"] = _count(cells.panel(filed_row & (rows["version"] > 1), 12, fill=False), 12)
     return out
 
 
@@ -218,30 +225,35 @@ def _grades(inp: Inputs) -> dict[str, np.ndarray]:
 
 
 def _payroll(inp: Inputs, as_of: dt.datetime) -> dict[str, np.ndarray]:
-    si = to_panel(inp.si, usccs=inp.usccs, span=month_range(as_of, 13), columns=SI_COLUMNS)
-    hf = to_panel(inp.hf, usccs=inp.usccs, span=month_range(as_of, 12), columns=HF_COLUMNS)
-    heads = si["insured_headcount"]
+    si = Cells.of(inp.si, usccs=inp.usccs, span=month_range(as_of, 13))
+    hf = Cells.of(inp.hf, usccs=inp.usccs, span=month_range(as_of, 12))
+    heads = si.panel(inp.si["insured_headcount"])
+    depositors = hf.panel(inp.hf["depositors"])
     return {
         "headcount": _last_value(heads),
         "headcount_trend": _ratio(_last_value(heads), _first_value(heads)) - 1,
-        "si_arrears_months_12m": np.where(np.isnan(heads[:, -12:]).all(axis=1), np.nan, _count(si["arrears"] > 0, 12)),
-        "si_payment_ratio_12m": _ratio(
-            _window_sum(si["contribution_paid"], 12), _window_sum(si["contribution_due"], 12)
+        "si_arrears_months_12m": np.where(
+            np.isnan(heads[:, -12:]).all(axis=1), np.nan, _count(si.panel(inp.si["arrears"] > 0, 12, fill=False), 12)
         ),
-        "hf_depositors": _last_value(hf["depositors"]),
+        "si_payment_ratio_12m": _ratio(
+            _window_sum(si.panel(inp.si["contribution_paid"], 12), 12),
+            _window_sum(si.panel(inp.si["contribution_due"], 12), 12),
+        ),
+        "hf_depositors": _last_value(depositors),
         "hf_arrears_months_12m": np.where(
-            np.isnan(hf["depositors"]).all(axis=1), np.nan, _count(hf["arrears"] > 0, 12)
+            np.isnan(depositors).all(axis=1), np.nan, _count(hf.panel(inp.hf["arrears"] > 0, fill=False), 12)
         ),
     }
 
 
 def _utilities(inp: Inputs, as_of: dt.datetime, sales_yoy: np.ndarray) -> dict[str, np.ndarray]:
-    power = to_panel(inp.power, usccs=inp.usccs, span=month_range(as_of, 24), columns=POWER_COLUMNS)
-    late = _count(power["paid_on"] > power["due_date"], 12)
-    for rows in (inp.water, inp.gas):
-        bills = to_panel(rows, usccs=inp.usccs, span=month_range(as_of, 12), columns=BILL_COLUMNS)
-        late += _count(bills["paid_on"] > bills["due_date"], 12)
-    kwh = power["consumption"]
+    rows = inp.power
+    power = Cells.of(rows, usccs=inp.usccs, span=month_range(as_of, 24))
+    late = _count(power.panel(rows["paid_on"] > rows["due_date"], 12, fill=False), 12)
+    for bills in (inp.water, inp.gas):
+        cells = Cells.of(bills, usccs=inp.usccs, span=month_range(as_of, 12))
+        late += _count(cells.panel(bills["paid_on"] > bills["due_date"], fill=False), 12)
+    kwh = power.panel(rows["consumption"])
     last12 = kwh[:, -12:]
     seen = ~np.isnan(last12)
     mean = np.where(seen.any(axis=1), np.nansum(last12, axis=1) / np.maximum(seen.sum(axis=1), 1), np.nan)
@@ -253,7 +265,7 @@ def _utilities(inp: Inputs, as_of: dt.datetime, sales_yoy: np.ndarray) -> dict[s
         "power_utilisation": _ratio(_last_value(last12), peak),
         "power_growth": growth,
         "utility_late_12m": np.where(has_power, late, np.nan),
-        "auto_debit": _last_value(power["auto_debit"]),
+        "auto_debit": _last_value(power.panel(rows["auto_debit"])),
         "sales_power_gap": sales_yoy - growth,
     }
 

@@ -139,3 +139,70 @@ def test_firm_positions_find_codes_that_differ_only_where_a_weak_hash_would_not_
     codes = np.sort(np.array([f"91330100{i:08d}X{i % 10}" for i in range(50_000)], dtype="U18"))
     pos, hit = firm_positions(codes, codes[::-1])
     assert hit.all() and (pos == np.arange(codes.size)[::-1]).all()
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    firms=st.lists(st.text("0123456789ABCDEFGHJKLMNPQRTUWXY", min_size=1, max_size=18), max_size=30, unique=True),
+    others=st.lists(st.text("0123456789ABCDEFGHJKLMNPQRTUWXY中", min_size=1, max_size=18), max_size=30),
+    runs=st.lists(st.integers(1, 40), min_size=1, max_size=60),
+)
+def test_firm_positions_of_codes_in_runs_equal_those_code_by_code(firms, others, runs):
+    """A source's rows come a firm at a time: each run is looked up once, with the same answer."""
+    from bank_tax.features.panels import _search, firm_positions
+
+    usccs = np.sort(np.array(firms, dtype="U18"))
+    pool = np.array(firms + others or ["X"], dtype="U18")
+    codes = np.repeat(pool[np.arange(len(runs)) % pool.size], runs)
+    pos, hit = firm_positions(usccs, codes)
+    want_pos, want_hit = _search(usccs, codes)
+    assert hit.tolist() == want_hit.tolist() == [c in set(firms) for c in codes.tolist()]
+    assert (pos[hit] == want_pos[want_hit]).all()
+
+
+def test_cells_scatter_a_column_into_the_last_months_as_a_whole_panel_would():
+    """A panel of the last months is the right-hand columns of the whole span's panel; rows of other firms
+    or months land nowhere, and of two rows of a cell the later wins."""
+    from bank_tax.features.panels import Cells
+
+    usccs = np.array(["A", "B", "C"], dtype="U18")
+    span = np.arange(np.datetime64("2026-01"), np.datetime64("2026-07"))
+    rows = {
+        "uscc": np.array(["A", "A", "B", "Z", "C", "C", "C"], dtype="U18"),
+        "month": np.array(["2026-06", "2026-01", "2026-03", "2026-06", "2025-12", "2026-05", "2026-05"], "M8[M]"),
+        "x": np.array([1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0]),
+    }
+    cells = Cells.of(rows, usccs=usccs, span=span)
+    whole = cells.panel(rows["x"])
+    assert whole.shape == (3, 6) and np.nansum(whole) == 1 + 2 + 3 + 7
+    assert whole[0, 5] == 1 and whole[0, 0] == 2 and whole[1, 2] == 3 and whole[2, 4] == 7
+    for months in (1, 3, 6):
+        assert np.array_equal(cells.panel(rows["x"], months), whole[:, -months:], equal_nan=True)
+    flags = cells.panel(rows["x"] > 2, 3, fill=False)  # April to June: B's March is not among them
+    assert flags.tolist() == [[False, False, False], [False, False, False], [False, True, False]]
+
+
+def test_the_hash_table_of_firm_keys_finds_every_key_and_refuses_a_shared_one():
+    """Keys crowded onto few first slots are still each found (probing on), absent keys are not, and two
+    equal keys give no table (the search then compares text)."""
+    from bank_tax.features.panels import _lookup, _table
+
+    rng = np.random.default_rng(5)
+    keys = rng.integers(0, 2**63, 5000, dtype=np.uint64) | np.uint64(1)
+    keys[:300] = np.uint64(7) << np.uint64(40) | np.arange(300, dtype=np.uint64)  # one first slot for 300
+    table, bits = _table(keys)
+    assert (np.sort(table[table >= 0]) == np.arange(keys.size)).all()
+    asked = np.r_[keys[::-1], keys[:10] + np.uint64(1) << np.uint64(20), np.uint64(0)]
+    pos = _lookup(table, bits, keys, asked)
+    assert (pos[: keys.size] == np.arange(keys.size)[::-1]).all() and (pos[keys.size :] == -1).all()
+    assert _table(np.r_[keys, keys[3:4]]) is None
+
+
+@settings(max_examples=60, deadline=None)
+@given(codes=st.lists(st.sampled_from(["", "A", "AB", "91330106MA00000001", "91330106MA00000002", "中"]), max_size=40))
+def test_neighbours_compared_as_machine_words_as_numpy_compares_text(codes):
+    from bank_tax.features.panels import _neighbours_differ
+
+    for width in ("U18", "U2", "U3"):
+        a = np.array(codes, dtype=width)
+        assert _neighbours_differ(a, chunk=7).tolist() == (a[1:] != a[:-1]).tolist()

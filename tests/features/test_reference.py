@@ -46,6 +46,28 @@ def test_the_benchmarks_generated_inputs_agree():
     assert (~np.isnan(frame.values)).mean() > 0.8  # every category is filled, not a table of NaN
 
 
+def test_features_do_not_depend_on_the_order_rows_come_in():
+    """Rows a firm at a time (looked up once per run) or in any order (each looked up in the hash table),
+    with rows of firms not asked about: the same features, bit for bit."""
+    from bank_tax.bench.features import generate_inputs
+
+    inputs = generate_inputs(3000, seed=4)
+    asked = inputs.usccs[::3]
+    grouped = pipeline.derive(
+        pipeline.Inputs(**{**vars(inputs), "usccs": asked, "established": inputs.established[::3]})
+    )
+    rng = np.random.default_rng(0)
+    for source in ("vat", "si", "hf", "power", "water", "gas", "arrears", "grades", "lists"):
+        rows = getattr(inputs, source)
+        order = rng.permutation(rows["uscc"].size)
+        setattr(inputs, source, {c: v[order] for c, v in rows.items()})
+    shuffled = pipeline.derive(
+        pipeline.Inputs(**{**vars(inputs), "usccs": asked, "established": inputs.established[::3]})
+    )
+    assert np.array_equal(grouped.values, shuffled.values, equal_nan=True)
+    assert (~np.isnan(grouped.values)).mean() > 0.8
+
+
 def test_reads_by_code_range_agree_with_reads_by_list(session, province, monkeypatch):
     """A partition (more firms than a list filter suits) is read by its range of codes: the same features
     as reading the firms by list, for the whole province and for a slice of it."""
