@@ -37,8 +37,8 @@ model: demo
 	$(FLASK) taxcredit push
 
 run: model
-	@echo "serving on http://127.0.0.1:$(PORT)  (API docs: http://127.0.0.1:$(PORT)/api/docs)"
-	$(FLASK) run --host 127.0.0.1 --port $(PORT)
+	@echo "gunicorn and the scheduler; API docs at http://127.0.0.1:$(PORT)/api/docs, readiness at /readyz"
+	$(BIN)/python -m bank_tax.serve --port $(PORT)
 
 test: dev browser java
 	$(BIN)/ruff check .

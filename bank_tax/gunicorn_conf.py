@@ -1,0 +1,18 @@
+"""gunicorn's settings for ``make run`` and production (``gunicorn -c python:bank_tax.gunicorn_conf app:app``).
+
+Workers from the cores (2 per core + 1, at most 8; ``WEB_CONCURRENCY`` overrides), bound to ``HOST``
+(default loopback) and ``PORT`` (default 5000). The timeout allows a bank's whitelist generated on request
+(a batch over every partition in one transaction) and a large upload; requests are logged to stdout.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+
+bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '5000')}"
+workers = int(os.environ.get("WEB_CONCURRENCY") or min(2 * multiprocessing.cpu_count() + 1, 8))
+timeout = 300
+graceful_timeout = 30
+accesslog = "-"
+errorlog = "-"

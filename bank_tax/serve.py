@@ -1,0 +1,59 @@
+"""``python -m bank_tax.serve``: what production runs, in one command (``make run`` calls it).
+
+gunicorn serving the app (:mod:`bank_tax.gunicorn_conf`) and the one scheduler process beside it
+(``flask scheduler``), started together and stopped together: a signal to this process (Ctrl+C, SIGTERM)
+stops both, and should either exit the other is stopped too, so nothing runs half a system.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bank_tax.serve", description=__doc__)
+    parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
+    parser.add_argument("--port", default=os.environ.get("PORT", "5000"))
+    args = parser.parse_args(argv)
+    env = {**os.environ, "HOST": args.host, "PORT": str(args.port)}
+    bin_dir = Path(sys.executable).parent
+    web = subprocess.Popen(
+        [str(bin_dir / "gunicorn"), "-c", "python:bank_tax.gunicorn_conf", "--chdir", str(REPO), "app:app"], env=env
+    )
+    scheduler = subprocess.Popen([str(bin_dir / "flask"), "--app", "app", "scheduler"], env=env, cwd=REPO)
+    procs = {"web": web, "scheduler": scheduler}
+    print(f"serving on http://{args.host}:{args.port}  (web pid {web.pid}, scheduler pid {scheduler.pid})", flush=True)
+    stopping = False
+
+    def stop(*_):
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    while not stopping and all(p.poll() is None for p in procs.values()):
+        time.sleep(0.2)
+    for name, p in procs.items():
+        if p.poll() is None:
+            p.terminate()
+        elif not stopping:
+            print(f"{name} exited with status {p.returncode}: stopping the rest", file=sys.stderr, flush=True)
+    for p in procs.values():
+        try:
+            p.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+    return 0 if stopping else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
