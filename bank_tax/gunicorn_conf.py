@@ -16,3 +16,10 @@ timeout = 300
 graceful_timeout = 30
 accesslog = "-"
 errorlog = "-"
+
+
+def child_exit(server, worker) -> None:
+    """A worker exited: its live gauges leave the metrics' sums (prometheus_client's multiprocess mode)."""
+    from bank_tax.metrics import worker_exit
+
+    worker_exit(worker.pid)

@@ -1,14 +1,16 @@
 """``python -m bank_tax.serve``: what production runs, in one command (``make run`` calls it).
 
 gunicorn serving the app (:mod:`bank_tax.gunicorn_conf`) and the one scheduler process beside it
-(``flask scheduler``), started together and stopped together: a signal to this process (Ctrl+C, SIGTERM)
-stops both, and should either exit the other is stopped too, so nothing runs half a system.
+(``flask scheduler``), sharing one metrics folder (:mod:`bank_tax.metrics`), started together and
+stopped together: a signal to this process (Ctrl+C, SIGTERM) stops both, and should either exit the
+other is stopped too, so nothing runs half a system.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -16,6 +18,13 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
+MULTIPROC = "PROMETHEUS_MULTIPROC_DIR"  # read by prometheus_client at import: set before the processes start
+
+
+def _instance() -> Path:
+    from bank_tax import DEFAULT_INSTANCE
+
+    return Path(os.environ.get("BANK_TAX_INSTANCE_PATH") or DEFAULT_INSTANCE)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -24,6 +33,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", default=os.environ.get("PORT", "5000"))
     args = parser.parse_args(argv)
     env = {**os.environ, "HOST": args.host, "PORT": str(args.port)}
+    # one metrics folder for every process, emptied first (the counters of a previous run are not ours)
+    folder = Path(env.get(MULTIPROC) or _instance() / "metrics")
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    env[MULTIPROC] = str(folder)
     bin_dir = Path(sys.executable).parent
     web = subprocess.Popen(
         [str(bin_dir / "gunicorn"), "-c", "python:bank_tax.gunicorn_conf", "--chdir", str(REPO), "app:app"], env=env

@@ -76,7 +76,7 @@ def served(committing_app, fitted, tmp_path):
                 break
             except OSError:
                 time.sleep(0.1)
-        yield proc, port, web, scheduler
+        yield proc, port, web, scheduler, env
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
@@ -84,20 +84,46 @@ def served(committing_app, fitted, tmp_path):
         proc.stdout.close()
 
 
+def _metric(text: str, name: str, **labels) -> float:
+    """The sum of a series' samples with these labels in Prometheus's text format."""
+    total = 0.0
+    for line in text.splitlines():
+        if line.startswith(name + "{") and all(f'{k}="{v}"' in line for k, v in labels.items()):
+            total += float(line.rsplit(" ", 1)[1])
+    return total
+
+
 def test_serves_the_app_with_the_scheduler_and_stops_both_on_a_signal(served):
-    proc, port, web, scheduler = served
+    proc, port, web, scheduler, env = served
     with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=10) as resp:
         ready = json.load(resp)
         server = resp.headers.get("Server", "")
     assert ready["status"] == "ready" and "gunicorn" in server.lower()
     assert _alive(web) and _alive(scheduler)
+    # metrics add up over the workers and the processes beside them (one job run the scheduler's way)
+    for _ in range(8):
+        urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=10).close()
+    folder = Path(env["BANK_TAX_INSTANCE_PATH"]) / "metrics"
+    job = subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "app", "scheduler", "--run-once", "consent.expire"],
+        cwd=REPO,
+        env={**env, "PROMETHEUS_MULTIPROC_DIR": str(folder)},
+        capture_output=True,
+        text=True,
+    )
+    assert job.returncode == 0, job.stderr[-2000:]
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as resp:
+        text = resp.read().decode()
+    requests = _metric(text, "bank_tax_http_request_duration_seconds_count", route="/healthz", status="200")
+    assert requests >= 9  # the 8 above and the fixture's first, whichever worker answered
+    assert _metric(text, "bank_tax_scheduler_job_runs_total", job="consent.expire", outcome="done") == 1
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(timeout=60) == 0
     assert _gone([web, scheduler])
 
 
 def test_when_the_scheduler_dies_the_web_server_is_stopped_too(served):
-    proc, _, web, scheduler = served
+    proc, _, web, scheduler, _ = served
     os.kill(scheduler, signal.SIGKILL)
     assert proc.wait(timeout=60) == 1  # not a requested stop: said so in the exit status
     assert _gone([web])

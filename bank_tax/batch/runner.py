@@ -32,7 +32,7 @@ from flask import current_app
 from sqlalchemy.orm import Session
 from tqdm import tqdm
 
-from bank_tax import clock
+from bank_tax import clock, metrics
 from bank_tax.batch import partitions
 from bank_tax.batch.models import BatchPartition, BatchRun
 from bank_tax.batch.stages import STAGES
@@ -210,8 +210,10 @@ def run(
     stage (:func:`start`); a run resumed by a later call finishes with that call's."""
     size = partition_firms or int(current_app.config.get("BATCH_PARTITION_FIRMS") or 50_000)
     params = params or {}
+    t0 = time.perf_counter()
     if session is not None:
-        return _in_session(session, stage_name, as_of=as_of, size=size, progress=progress, params=params)
+        summary = _in_session(session, stage_name, as_of=as_of, size=size, progress=progress, params=params)
+        return _reported(stage_name, summary, t0)
     with db.scope() as s:
         run_ = start(s, stage_name, as_of=as_of, partition_firms=size, params=params)
         run_id, n_parts = run_.id, run_.n_partitions
@@ -230,6 +232,20 @@ def run(
         summary.outputs(_finish(s, run_id, params))
         summary.failed = len(_pending(s, run_id))
         summary.totals = totals(s, run_id)
+    return _reported(stage_name, summary, t0)
+
+
+def _reported(stage_name: str, summary: Summary, t0: float) -> Summary:
+    """The call's summary, after giving its duration and counts to the metrics."""
+    metrics.stage_finished(
+        stage_name,
+        status=summary.status,
+        seconds=time.perf_counter() - t0,
+        firms=summary.firms,
+        done=summary.done,
+        failed=summary.failed,
+        retried=summary.retried,
+    )
     return summary
 
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from bank_tax import store
+from bank_tax import metrics, store
 from bank_tax.batch import export
 from bank_tax.batch.models import BatchPartition, BatchRun
 from bank_tax.features import exchange, pipeline
@@ -19,7 +19,7 @@ from bank_tax.features.catalogue import FEATURE_SET_VERSION
 from bank_tax.features.models import FeatureSnapshot
 from bank_tax.matching import build
 from bank_tax.matching.service import catalogue
-from bank_tax.modelling import scoring
+from bank_tax.modelling import monitoring, scoring
 from bank_tax.modelling.models import ScoreRun
 from bank_tax.modelling.service import registry
 from bank_tax.taxcredit import push
@@ -47,6 +47,9 @@ class Scores:
 
     def finish(self, session: Session, run: BatchRun, params: dict) -> None:
         scoring.finish_run(session, session.get(ScoreRun, run.score_run_id))
+        psi = monitoring.last_run_psi(session)
+        if psi is not None:
+            metrics.SCORE_PSI.set(psi)
 
 
 @dataclass(frozen=True)

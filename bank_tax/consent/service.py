@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy.orm import Session
 
-from bank_tax import clock
+from bank_tax import clock, metrics
 from bank_tax.categories import PURPOSES, from_bits, to_bits
 from bank_tax.consent import receipts
 from bank_tax.consent.models import Consent, ConsentEvent
@@ -127,11 +127,13 @@ def grant(
     )
     if old is not None:
         _end(session, old, status="superseded", reason=f"superseded by consent {consent.id}", actor=actor, at=now)
+    metrics.count(metrics.CONSENTS, action="granted")
     return consent
 
 
 def _end(session: Session, consent: Consent, *, status: str, reason: str, actor: Principal | None, at: dt.datetime):
     consent.status, consent.ended_at = status, at
+    metrics.count(metrics.CONSENTS, action=status)  # revoked, expired, superseded
     session.add(
         ConsentEvent(
             consent_id=consent.id, status=status, reason=reason, actor=actor.username if actor else audit.SYSTEM, at=at

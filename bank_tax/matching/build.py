@@ -16,7 +16,7 @@ import numpy as np
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from bank_tax import clock, faults
+from bank_tax import clock, faults, metrics
 from bank_tax.batch.models import BatchRun
 from bank_tax.consent.mask import consent_mask
 from bank_tax.db import bulk_insert
@@ -189,5 +189,6 @@ def finish(session: Session, run: BatchRun, *, actor: Principal | None) -> list[
             purpose=WHITELIST_PURPOSE,
             details={"edition": edition.id, "firms": edition.n_firms, "digest": edition.digest, "consents": consents},
         )
+        metrics.count(metrics.DELIVERIES, bank=edition.bank_code)
     session.flush()
     return out

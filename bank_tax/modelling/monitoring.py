@@ -100,6 +100,17 @@ def score_psi_over_runs(session: Session) -> list[dict]:
     return out
 
 
+def last_run_psi(session: Session) -> float | None:
+    """PSI of the newest finished run's PD distribution against the first run's (None before any run):
+    the one drift figure the metrics carry."""
+    first, last = session.execute(
+        sa.select(sa.func.min(ScoreRun.id), sa.func.max(ScoreRun.id)).where(ScoreRun.status == "done")
+    ).one()
+    if first is None:
+        return None
+    return float(metrics.psi(_pds(session, first), _pds(session, last)))
+
+
 def loan_outcomes(session: Session) -> list[dict]:
     """Default rate of booked loans by vintage (quarter of the start date) and by the firm's risk grade in
     the latest score run. A loan counts as defaulted once the bank reported a default or write-off.

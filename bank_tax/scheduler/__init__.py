@@ -36,7 +36,7 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 from sqlalchemy.orm import Session
 
-from bank_tax import clock
+from bank_tax import clock, metrics
 from bank_tax.db import db, is_unique_violation
 
 log = logging.getLogger(__name__)
@@ -223,6 +223,7 @@ def run_job(app: Flask, spec: JobSpec, *, force: bool = False):
                     )
                 )
             release(spec.id, owner)
+            metrics.count(metrics.JOBS, job=spec.id, outcome=outcome)
         return result
 
 

@@ -17,11 +17,12 @@ from bank_tax.security.roles import Principal
 def current_principal() -> Principal | None:
     """The principal of the current request, or None when anonymous (cached per request)."""
     if "principal" not in g:
-        g.principal = _api_principal() if request.path.startswith(API_PREFIX) else _page_principal()
+        g.principal = bearer_principal() if request.path.startswith(API_PREFIX) else _page_principal()
     return g.principal
 
 
-def _api_principal() -> Principal | None:
+def bearer_principal() -> Principal | None:
+    """The principal of the request's bearer token (the API's way in), or None."""
     header = request.headers.get("Authorization", "")
     scheme, _, secret = header.partition(" ")
     if scheme.lower() != "bearer" or not secret.strip():

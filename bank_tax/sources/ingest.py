@@ -20,7 +20,7 @@ import numpy as np
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from bank_tax import clock, faults
+from bank_tax import clock, faults, metrics
 from bank_tax.db import bulk_insert
 from bank_tax.errors import Invalid
 from bank_tax.security import audit
@@ -461,6 +461,8 @@ def ingest(
     batch.duplicate = int((status == DUPLICATE).sum())
     batch.rejected = rejected_rows
     batch.finished_at = clock.now()
+    metrics.count(metrics.INGESTED, batch.received - rejected_rows, source=source.name, outcome="accepted")
+    metrics.count(metrics.INGESTED, rejected_rows, source=source.name, outcome="rejected")
     session.flush()
     audit.record(
         session,
