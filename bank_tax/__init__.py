@@ -70,10 +70,11 @@ def create_app(config: type[Config] = Config, instance_path: str | None = None, 
     ):
         api.register_blueprint(blp)
 
-    from bank_tax import health, metrics
+    from bank_tax import health, metrics, requestlog
 
     app.register_blueprint(health.bp)
     metrics.init_app(app)
+    requestlog.init_app(app)
 
     from bank_tax.web import init_web
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from bank_tax import clock
+from bank_tax import clock, requestlog
 from bank_tax.security.models import AuditEvent, AuditHead
 from bank_tax.security.roles import Principal
 
@@ -66,6 +66,9 @@ def record(
     ``actor`` None means the platform itself (a job, the CLI, or an anonymous self-registration);
     ``bank_code`` defaults to the actor's bank so that bank reads are attributable.
     """
+    request_id = requestlog.current()
+    if request_id is not None:  # the request's log line and its audit events share the id
+        details = {**(details or {}), "request_id": request_id}
     head = session.execute(sa.select(AuditHead).where(AuditHead.id == 1).with_for_update()).scalar_one()
     event = AuditEvent(
         id=head.last_id + 1,
