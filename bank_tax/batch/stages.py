@@ -18,7 +18,6 @@ from bank_tax.features import service as snapshots
 from bank_tax.features.catalogue import FEATURE_SET_VERSION
 from bank_tax.features.models import FeatureSnapshot
 from bank_tax.matching import build
-from bank_tax.matching.service import catalogue
 from bank_tax.modelling import monitoring, scoring
 from bank_tax.modelling.models import ScoreRun
 from bank_tax.modelling.service import registry
@@ -130,15 +129,7 @@ class Whitelists:
 
     def begin(self, session: Session, run: BatchRun, params: dict) -> None:
         banks = sorted(set(params.get("banks") or ()))
-        products = {code: len(catalogue(session, code).products) for code in banks}
-        build.begin(
-            session,
-            run,
-            banks=banks,
-            actor=params.get("actor"),
-            trigger=params.get("trigger", "batch"),
-            products=products,
-        )
+        build.begin(session, run, banks=banks, actor=params.get("actor"), trigger=params.get("trigger", "batch"))
 
     def partition(self, session: Session, run: BatchRun, part: int, usccs: list[str]) -> int:
         return build.partition(session, run, usccs)

@@ -11,6 +11,7 @@ seals each edition (an empty digest marks one still being built, which nobody is
 from __future__ import annotations
 
 import hashlib
+import json
 
 import numpy as np
 import sqlalchemy as sa
@@ -23,7 +24,7 @@ from bank_tax.db import bulk_insert
 from bank_tax.matching import facts as F
 from bank_tax.matching import rules as R
 from bank_tax.matching.models import WhitelistEdition, WhitelistEntry
-from bank_tax.matching.service import WHITELIST_PURPOSE, catalogue
+from bank_tax.matching.service import WHITELIST_PURPOSE, catalogue, pinned_catalogue
 from bank_tax.modelling.service import registry
 from bank_tax.security import audit
 from bank_tax.security.roles import Principal
@@ -43,18 +44,21 @@ def editions_of(session: Session, run: BatchRun) -> list[WhitelistEdition]:
 
 
 def begin(
-    session: Session, run: BatchRun, *, banks: list[str], actor: Principal | None, trigger: str, products: dict
+    session: Session, run: BatchRun, *, banks: list[str], actor: Principal | None, trigger: str
 ) -> list[WhitelistEdition]:
-    """An empty, unsealed edition per bank, tied to the run (``products``: each bank's active product count)."""
+    """An empty, unsealed edition per bank, tied to the run, with the bank's active products as they are
+    now (id and version): every partition applies these rules, whatever changes while it is built."""
     out = []
     for code in sorted(set(banks)):
+        products = catalogue(session, code).products
         edition = WhitelistEdition(
             bank_code=code,
             as_of=run.as_of,
             model_version=run.key.split(":", 1)[0],
             trigger=trigger,
             n_firms=0,
-            n_products=products.get(code, 0),
+            n_products=len(products),
+            products=json.dumps([[p["id"], p["version"]] for p in products]),
             digest="",
             created_by=actor.username if actor else "system",
             batch_run_id=run.id,
@@ -84,7 +88,11 @@ def partition(session: Session, run: BatchRun, usccs) -> int:
     said: dict[int, str] = {}  # reasons by (firm, categories it let the bank use): equal for equal masks
     on = clock.business_date(run.as_of)
     for edition in editions:
-        compiled = catalogue(session, edition.bank_code)
+        pins = json.loads(edition.products)
+        # an edition begun before its products were recorded (revision 0020) goes on with the active ones
+        compiled = (
+            pinned_catalogue(session, pins) if pins or not edition.n_products else catalogue(session, edition.bank_code)
+        )
         if not compiled.products:
             continue
         mask = consent_mask(session, bank_code=edition.bank_code, purpose=WHITELIST_PURPOSE, usccs=codes, at=run.as_of)

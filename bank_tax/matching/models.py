@@ -32,6 +32,9 @@ class WhitelistEdition(SQLModel, table=True):
     # the batch run that builds it partition by partition (a plain index: SQLite cannot add a foreign key
     # to a table others reference without rebuilding it)
     batch_run_id: int | None = Field(default=None, index=True)
+    # the products it is built from, as [[product id, version], …], fixed when it began: every partition
+    # applies the same rules, whatever changes while it is being built ('[]' on editions before 0020)
+    products: str = Field(default="[]", sa_type=sa.Text, sa_column_kwargs={"server_default": "[]"})
 
 
 class WhitelistEntry(SQLModel, table=True):

@@ -43,18 +43,31 @@ WHITELIST_PURPOSE = "pre_screen"
 
 def active_products(session: Session, bank_code: str | None = None) -> list[dict]:
     """Every active product (of one bank, or of all), with its current rules and its bank's names."""
-    stmt = (
-        sa.select(Product, ProductVersion.rules, Bank.name, Bank.name_en)
-        .join(Bank, Bank.code == Product.bank_code)
-        .join(
-            ProductVersion,
-            sa.and_(ProductVersion.product_id == Product.id, ProductVersion.version == Product.version),
-        )
-        .where(Product.status == "active")
-        .order_by(Product.bank_code, Product.code)
-    )
+    stmt = _products_select(ProductVersion.version == Product.version).where(Product.status == "active")
     if bank_code is not None:
         stmt = stmt.where(Product.bank_code == bank_code)
+    return _product_dicts(session, stmt)
+
+
+def pinned_products(session: Session, pins: list[tuple[int, int]]) -> list[dict]:
+    """The products named by (product id, version) pairs, each with the rules of that version, whatever
+    the product's status or version is now (a whitelist edition's products as it began)."""
+    if not pins:
+        return []
+    wanted = sa.tuple_(ProductVersion.product_id, ProductVersion.version).in_([tuple(p) for p in pins])
+    return _product_dicts(session, _products_select(wanted))
+
+
+def _products_select(version_clause) -> sa.Select:
+    return (
+        sa.select(Product, ProductVersion.version, ProductVersion.rules, Bank.name, Bank.name_en)
+        .join(Bank, Bank.code == Product.bank_code)
+        .join(ProductVersion, sa.and_(ProductVersion.product_id == Product.id, version_clause))
+        .order_by(Product.bank_code, Product.code)
+    )
+
+
+def _product_dicts(session: Session, stmt: sa.Select) -> list[dict]:
     return [
         {
             "bank_code": p.bank_code,
@@ -64,10 +77,10 @@ def active_products(session: Session, bank_code: str | None = None) -> list[dict
             "code": p.code,
             "name": p.name,
             "name_en": p.name_en,
-            "version": p.version,
+            "version": version,
             "rules": json.loads(rules),
         }
-        for p, rules, bank_name, bank_name_en in session.execute(stmt).all()
+        for p, version, rules, bank_name, bank_name_en in session.execute(stmt).all()
     ]
 
 
@@ -104,6 +117,11 @@ def catalogue(session: Session, bank_code: str | None = None) -> R.Catalogue:
             _CATALOGUES.clear()
         compiled = _CATALOGUES[key] = R.compile_products(active_products(session, bank_code))
     return compiled
+
+
+def pinned_catalogue(session: Session, pins: list[tuple[int, int]]) -> R.Catalogue:
+    """:func:`pinned_products` compiled for the rules (read each time: one query per partition and bank)."""
+    return R.compile_products(pinned_products(session, pins))
 
 
 class _Answers:

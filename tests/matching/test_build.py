@@ -88,6 +88,47 @@ def test_an_edition_being_built_is_shown_to_nobody(app, session, champion, banks
     assert edition.batch_run_id == run.id and edition.digest and edition.n_firms == 5
 
 
+def test_an_edition_keeps_the_product_versions_it_began_with(app, session, champion, banks, monkeypatch):
+    """A bank changes a product's rules and pauses another while its edition is being built: the partitions
+    after the change still apply the rules the edition began with, so it equals an edition built before
+    any change; the next edition uses the new rules."""
+    from bank_tax.matching import build
+    from bank_tax.products import service as products
+
+    moment = clock.now()
+    bank = banks[0]
+    officer = factories.user(session, "bank_admin", bank_code=bank)
+    from bank_tax.security import service as security
+
+    actor = security.principal_of(officer)
+    real, calls = build.partition, []
+
+    def partition(session, run, usccs):  # the real partition; after the first, the bank edits its products
+        calls.append(len(usccs))
+        if len(calls) == 2:
+            ysd = products.get(session, bank_code=bank, code="YSD")
+            tight = {**products.rules_of(session, ysd), "min_tax_12m": 10**9}  # nobody qualifies any more
+            products.update(session, product=ysd, rules=tight, actor=actor)
+            products.set_status(
+                session, product=products.get(session, bank_code=bank, code="YSD2"), status="paused", actor=actor
+            )
+            session.flush()
+        return real(session, run, usccs)
+
+    with app.app_context():
+        before = daily.whitelist(session, bank_code=bank, actor=None, as_of=moment)
+        monkeypatch.setattr(build, "partition", partition)
+        during = runner.run("whitelists", session=session, as_of=moment, partition_firms=2, params={"banks": [bank]})
+        monkeypatch.setattr(build, "partition", real)
+        built = session.scalars(sa.select(WhitelistEdition).where(WhitelistEdition.batch_run_id == during.run_id)).one()
+        after = daily.whitelist(session, bank_code=bank, actor=None, as_of=moment)
+    assert len(calls) == 5 and before.n_firms == 5
+    assert (built.n_firms, built.digest, built.n_products) == (before.n_firms, before.digest, before.n_products)
+    assert _entries(session, built.id) == _entries(session, before.id)
+    ysd = products.get(session, bank_code=bank, code="YSD")
+    assert after.n_firms == 0 and after.products == f"[[{ysd.id}, 2]]"  # YSD's new rules refuse all; YSD2 paused
+
+
 def test_the_cli_builds_every_bank_in_one_run_committed_by_partition(committing_app, fitted, tmp_path):
     factories.champion_registry(committing_app, fitted, tmp_path / "models")
     with committing_app.app_context(), db.scope() as s:
