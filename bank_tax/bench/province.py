@@ -76,7 +76,13 @@ def province(n: int, *, workers: int, partition_firms: int) -> list[dict]:
         t0 = time.perf_counter()
         app = build(n, url=url, n_banks=4, progress=True)
         built = time.perf_counter() - t0
-        print(f"{n:>9} firms  built in {built:.0f} s on {url.split(':', 1)[0]}", flush=True)
+        from bank_tax.batch.runner import peak_rss_mb
+
+        print(
+            f"{n:>9} firms  built in {built:.0f} s on {url.split(':', 1)[0]}, peak {peak_rss_mb():.0f} MB"
+            " (generated and loaded a slice at a time)",
+            flush=True,
+        )
         env = {
             **os.environ,
             "DATABASE_URL": url,
