@@ -7,7 +7,8 @@ endpoint adds them up (prometheus_client's multiprocess mode; a dead worker's li
 :func:`worker_exit`). Without that folder (a test, ``flask`` commands) the metrics are this process's.
 
 Served to operators (a bearer token of the operator role) or to a caller on the loopback address (the
-Prometheus scraper beside the server); everyone else gets 404, as for an unknown path. Labels are bounded:
+Prometheus scraper beside the server; not a request a proxy forwarded from elsewhere); everyone else
+gets 404, as for an unknown path. Labels are bounded:
 the route's rule (never the path with its codes), the status, sources, stages, jobs and bank codes.
 
 Cross-cutting like ``db`` and the audit log: the domains call :func:`count` and friends; it imports none of them.
@@ -93,7 +94,8 @@ def _registry():
 
 
 def _allowed() -> bool:
-    if request.remote_addr in ("127.0.0.1", "::1"):
+    forwarded = "X-Forwarded-For" in request.headers or "Forwarded" in request.headers
+    if request.remote_addr in ("127.0.0.1", "::1") and not forwarded:  # a proxy on this host is not the scraper
         return True
     from bank_tax.security import auth  # the caller's token, as the API reads it
     from bank_tax.security.roles import Role

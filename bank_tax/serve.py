@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -33,10 +32,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", default=os.environ.get("PORT", "5000"))
     args = parser.parse_args(argv)
     env = {**os.environ, "HOST": args.host, "PORT": str(args.port)}
-    # one metrics folder for every process, emptied first (the counters of a previous run are not ours)
+    # one metrics folder for every process, its files of a previous run removed (their counts are not ours)
     folder = Path(env.get(MULTIPROC) or _instance() / "metrics")
-    shutil.rmtree(folder, ignore_errors=True)
-    folder.mkdir(parents=True)
+    folder.mkdir(parents=True, exist_ok=True)
+    for old in folder.glob("*.db"):  # prometheus_client's files only: the folder may be the operator's
+        old.unlink()
     env[MULTIPROC] = str(folder)
     bin_dir = Path(sys.executable).parent
     web = subprocess.Popen(

@@ -29,6 +29,7 @@ def test_only_operators_and_the_loopback_scraper_read_the_metrics(client, sessio
     officer, _ = factories.auth(session, Role.BANK_OFFICER, bank_code=factories.bank(session).code)
     assert client.get("/metrics").status_code == 200  # the test client calls from 127.0.0.1
     assert client.get("/metrics", environ_base=ELSEWHERE).status_code == 404
+    assert client.get("/metrics", headers={"X-Forwarded-For": "203.0.113.9"}).status_code == 404  # via a proxy
     assert client.get("/metrics", headers=officer, environ_base=ELSEWHERE).status_code == 404
     resp = client.get("/metrics", headers=operator, environ_base=ELSEWHERE)
     assert resp.status_code == 200 and resp.mimetype == "text/plain"
