@@ -21,6 +21,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 from flask import current_app, has_app_context
+from sqlmodel import Field, SQLModel
 
 from bank_tax.errors import Conflict, NotFound
 
@@ -49,6 +50,29 @@ class Stored:
     path: str
     sha256: str
     rows: int
+
+
+class StoredPart(SQLModel):
+    """The columns of a row naming one partition's file in the store (feature snapshot and score run
+    parts): the file, its digest, its firms and the range of their codes."""
+
+    path: str = Field(max_length=200)
+    sha256: str = Field(max_length=64)
+    n_firms: int
+    first_uscc: str = Field(default="", max_length=18)
+    last_uscc: str = Field(default="", max_length=18)
+
+
+def part_columns(stored: Stored, usccs) -> dict:
+    """A :class:`StoredPart`'s values for ``stored``, the file of the (sorted) codes ``usccs``."""
+    n = len(usccs)
+    return {
+        "path": stored.path,
+        "sha256": stored.sha256,
+        "n_firms": stored.rows,
+        "first_uscc": str(usccs[0]) if n else "",
+        "last_uscc": str(usccs[-1]) if n else "",
+    }
 
 
 def new_name(kind: str, suffix: str = ".parquet") -> str:

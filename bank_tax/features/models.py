@@ -14,6 +14,7 @@ from sqlmodel import Field, SQLModel
 
 from bank_tax import clock
 from bank_tax.db import UTCDateTime
+from bank_tax.store import StoredPart
 
 
 class FeatureSnapshot(SQLModel, table=True):
@@ -32,7 +33,7 @@ class FeatureSnapshot(SQLModel, table=True):
     created_at: dt.datetime = Field(default_factory=clock.now, sa_type=UTCDateTime)
 
 
-class FeatureSnapshotPart(SQLModel, table=True):
+class FeatureSnapshotPart(StoredPart, table=True):
     """One partition of a snapshot: a Parquet file in the store (``uscc`` + one float64 column per feature)."""
 
     __tablename__ = "feature_snapshot_part"
@@ -41,8 +42,3 @@ class FeatureSnapshotPart(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     snapshot_id: int = Field(foreign_key="feature_snapshot.id", index=True)
     part: int
-    path: str = Field(max_length=200)
-    sha256: str = Field(max_length=64)
-    n_firms: int
-    first_uscc: str = Field(default="", max_length=18)
-    last_uscc: str = Field(default="", max_length=18)

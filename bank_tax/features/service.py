@@ -59,15 +59,7 @@ def begin(
 def add_part(session: Session, snap: FeatureSnapshot, part: int, frame: FeatureFrame) -> FeatureSnapshotPart:
     """Write one partition's frame to the store and record it as part ``part`` of the snapshot."""
     stored = store.write(frame_table(frame), store.new_name("features"))
-    row = FeatureSnapshotPart(
-        snapshot_id=snap.id,
-        part=part,
-        path=stored.path,
-        sha256=stored.sha256,
-        n_firms=stored.rows,
-        first_uscc=str(frame.usccs[0]) if len(frame.usccs) else "",
-        last_uscc=str(frame.usccs[-1]) if len(frame.usccs) else "",
-    )
+    row = FeatureSnapshotPart(snapshot_id=snap.id, part=part, **store.part_columns(stored, frame.usccs))
     session.add(row)
     session.flush()
     return row

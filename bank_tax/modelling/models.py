@@ -10,6 +10,7 @@ from sqlmodel import Field, SQLModel
 
 from bank_tax import clock
 from bank_tax.db import UTCDateTime
+from bank_tax.store import StoredPart
 
 
 class ScoreRun(SQLModel, table=True):
@@ -27,7 +28,7 @@ class ScoreRun(SQLModel, table=True):
     created_at: dt.datetime = Field(default_factory=clock.now, sa_type=UTCDateTime)
 
 
-class ScoreRunPart(SQLModel, table=True):
+class ScoreRunPart(StoredPart, table=True):
     """One partition of a score run: a Parquet file in the columnar store (``uscc``, ``pd``, ``points``,
     ``grade``, ``reasons``: the firms' unmasked scores, the platform's view; banks get masked scores on
     request), sorted by ``uscc``, with the range of codes it holds."""
@@ -38,8 +39,3 @@ class ScoreRunPart(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     run_id: int = Field(foreign_key="score_run.id", index=True)
     part: int
-    path: str = Field(max_length=200)
-    sha256: str = Field(max_length=64)
-    n_firms: int
-    first_uscc: str = Field(default="", max_length=18)
-    last_uscc: str = Field(default="", max_length=18)

@@ -146,20 +146,9 @@ def record_partition(session: Session, *, run: ScoreRun, part: int, frame: pipel
     )
     stored = store.write(table, store.new_name("scores"))
     faults.checkpoint("scoring.batch")
-    n = int(frame.usccs.shape[0])
-    session.add(
-        ScoreRunPart(
-            run_id=run.id,
-            part=part,
-            path=stored.path,
-            sha256=stored.sha256,
-            n_firms=stored.rows,
-            first_uscc=str(frame.usccs[0]) if n else "",
-            last_uscc=str(frame.usccs[-1]) if n else "",
-        )
-    )
+    session.add(ScoreRunPart(run_id=run.id, part=part, **store.part_columns(stored, frame.usccs)))
     session.flush()
-    return n
+    return int(frame.usccs.shape[0])
 
 
 def run_scores(session: Session, run_id: int, *, columns: list[str] | None = None, usccs=None) -> pa.Table:
