@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from bank_tax.enterprises import reference
+
 # prefecture code (GB/T 2260, 4 digits) → (name, weight by economic size)
 CITIES: dict[str, tuple[str, float]] = {
     "3301": ("杭州", 0.22),
@@ -18,7 +20,30 @@ CITIES: dict[str, tuple[str, float]] = {
     "3310": ("台州", 0.07),
     "3311": ("丽水", 0.02),
 }
-DISTRICTS = ["02", "03", "04", "05", "06", "08", "09", "10", "21", "22"]
+
+
+def counties(prefecture: str) -> list[str]:
+    """The current county-level division codes (6 digits) of a prefecture, from the shipped GB/T 2260 list."""
+    return [code for code, _ in reference.divisions(prefecture)]
+
+
+def region_codes(rng: np.random.Generator, city: np.ndarray) -> np.ndarray:
+    """For each firm's index into ``CITIES``, one of that city's real county-level codes, uniformly at random.
+
+    The codes are drawn from a jumped copy of ``rng``; ``rng`` itself advances exactly as the former draw of
+    one of 10 made-up suffixes did, so every later draw for a seed (health, sales, loans…) is unchanged.
+    """
+    lists = [counties(c) for c in CITIES]
+    if not all(lists):
+        raise ValueError("a city in CITIES has no county-level divisions in the shipped data")
+    n = city.shape[0]
+    table = np.array([ls + [""] * (max(map(len, lists)) - len(ls)) for ls in lists])
+    count = np.array([len(ls) for ls in lists])
+    own = np.random.Generator(rng.bit_generator.jumped())
+    rng.integers(0, 10, n)  # the former rng.choice(DISTRICTS, n): keeps the rest of the stream for a seed
+    k = (own.random(n) * count[city]).astype(np.int64)
+    return table[city, k]
+
 
 # GB/T 4754 section → weight among SMEs, and the word the firm's name uses
 SECTIONS: dict[str, tuple[float, list[str]]] = {

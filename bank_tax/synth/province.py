@@ -98,8 +98,7 @@ def _firms(rng: np.random.Generator, n: int, window_start: np.datetime64, as_of:
     city_codes = np.array(list(names.CITIES))
     city_w = np.array([w for _, w in names.CITIES.values()])
     city = rng.choice(len(city_codes), n, p=city_w / city_w.sum())
-    district = rng.choice(names.DISTRICTS, n)
-    region = np.char.add(city_codes[city], district)
+    region = names.region_codes(rng, city)  # a real county-level code of the firm's city
 
     sections = np.array(list(names.SECTIONS))
     sec_w = np.array([w for w, _ in names.SECTIONS.values()])

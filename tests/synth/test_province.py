@@ -7,7 +7,8 @@ import json
 import numpy as np
 import pytest
 
-from bank_tax.enterprises import uscc
+from bank_tax.enterprises import reference, uscc
+from bank_tax.synth import names
 from bank_tax.synth.province import SynthParams, generate
 from bank_tax.synth.writers import FILES, summarize, write_province
 
@@ -69,6 +70,23 @@ def test_registry_codes_are_valid_and_unique(small):
     codes = province.firms["uscc"]
     assert uscc.check_many(codes).all()
     assert len(set(codes.tolist())) == codes.shape[0]
+
+
+def test_every_firm_is_in_a_real_county_of_its_city(small, large):
+    """Region codes come from the shipped GB/T 2260 list, not a made-up suffix; the name's city is the code's city."""
+    current = {code for code, _ in reference.divisions("33")}
+    for province in (small[0], large):
+        firms = province.firms
+        regions = firms["region_code"].tolist()
+        assert set(regions) <= current
+        assert all(reference.region_problem(r) is None for r in set(regions))
+        for region, name in zip(regions, firms["name"].tolist(), strict=True):
+            assert name.startswith(names.CITIES[region[:4]][0])
+        assert [u[2:8] for u in firms["uscc"].tolist()] == regions  # the USCC carries the same division
+    # 3000 firms reach every city, and most of the counties of the big ones
+    seen = set(large.firms["region_code"].tolist())
+    assert {r[:4] for r in seen} == set(names.CITIES)
+    assert len({r for r in seen if r.startswith("3301")}) == len(names.counties("3301")) == 13
 
 
 def test_injected_faults_are_exactly_what_the_manifest_says(small):
