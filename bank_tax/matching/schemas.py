@@ -6,6 +6,7 @@ import marshmallow as ma
 from marshmallow import validate
 
 from bank_tax.api import Strict
+from bank_tax.matching.reading import MAX_PER_PAGE, ORDERS, PER_PAGE, SORTS
 
 
 class Text(ma.Schema):
@@ -85,6 +86,10 @@ class EditionSummary(EditionHeader):
 
 class Edition(EditionHeader):
     firms = ma.fields.Integer(metadata={"description": "entries shown (after filters and withdrawals)"})
+    total = ma.fields.Integer(metadata={"description": "entries matching the filters, on every page"})
+    page = ma.fields.Integer()
+    per_page = ma.fields.Integer(allow_none=True, metadata={"description": "none: the whole edition"})
+    pages = ma.fields.Integer()
     withdrawn = ma.fields.Integer(metadata={"description": "firms removed because their consent ended"})
     entries = ma.fields.List(ma.fields.Nested(WhitelistEntryPublic))
 
@@ -102,10 +107,46 @@ class Diff(ma.Schema):
     changed = ma.fields.List(ma.fields.Nested(DiffEntry))
 
 
-class EditionQuery(Strict):
-    format = ma.fields.String(load_default="json", validate=validate.OneOf(["json", "csv", "xlsx"]))
+class EditionFilters(Strict):
+    """Which entries of an edition, in what order: the filters, the search and the sort."""
+
     region = ma.fields.String(load_default=None, validate=validate.Regexp(r"^\d{2,6}$"))
     industry = ma.fields.String(load_default=None, validate=validate.Regexp(r"^[A-T](\d{2})?$"))
     grade = ma.fields.String(load_default=None, validate=validate.Regexp(r"^R[1-8]$"))
     min_limit = ma.fields.Integer(load_default=None, validate=validate.Range(min=0))
     max_limit = ma.fields.Integer(load_default=None, validate=validate.Range(min=0))
+    q = ma.fields.String(
+        load_default=None,
+        validate=validate.Length(max=60),
+        metadata={"description": "a fragment of the firm's name or USCC"},
+    )
+    sort = ma.fields.String(load_default="rank", validate=validate.OneOf(SORTS))
+    order = ma.fields.String(load_default="asc", validate=validate.OneOf(ORDERS))
+
+    @ma.post_load
+    def _tidy(self, data, **_):
+        data["q"] = (data.get("q") or "").strip() or None
+        return data
+
+
+def _page(default: int | None) -> ma.fields.Integer:
+    return ma.fields.Integer(load_default=default, validate=validate.Range(min=1))
+
+
+def _per_page(default: int | None) -> ma.fields.Integer:
+    return ma.fields.Integer(load_default=default, validate=validate.Range(min=1, max=MAX_PER_PAGE))
+
+
+class EditionQuery(EditionFilters):
+    """The API's read of an edition: the whole of it unless ``per_page`` is given (exports are whole)."""
+
+    format = ma.fields.String(load_default="json", validate=validate.OneOf(["json", "csv", "xlsx"]))
+    page = _page(None)
+    per_page = _per_page(None)
+
+
+class EditionPageQuery(EditionFilters):
+    """The workbench's read of an edition: one page at a time."""
+
+    page = _page(1)
+    per_page = _per_page(PER_PAGE)

@@ -8,24 +8,23 @@ import json
 import threading
 from collections import OrderedDict
 
-import numpy as np
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from bank_tax import IsoJSONProvider, clock
 from bank_tax.banks.models import Bank
-from bank_tax.consent.mask import consent_mask
 from bank_tax.enterprises.models import Enterprise
 from bank_tax.errors import NotFound
+from bank_tax.matching import reading
 from bank_tax.matching import rules as R
 from bank_tax.matching.facts import gather
-from bank_tax.matching.models import WhitelistEdition, WhitelistEntry
-from bank_tax.modelling import explain
+from bank_tax.matching.models import WhitelistEdition
+from bank_tax.matching.reading import WHITELIST_PURPOSE
 from bank_tax.modelling.scoring import champion
 from bank_tax.products.models import Product, ProductVersion
 from bank_tax.security import audit, policy
 from bank_tax.security.roles import Principal
-from bank_tax.sources.service import PUSHDOWN_FIRMS, records_state
+from bank_tax.sources.service import records_state
 
 REPAIR_NOTICE = {
     "zh": "贵企业已被列入严重失信主体名单，暂不能获得信用贷款。纠正失信行为、履行相关义务并在最短公示期满后，"
@@ -38,7 +37,6 @@ PRIORITY_NOTICE = {
     "zh": "贵企业在守信红名单上，银行将优先受理。",
     "en": "The firm is on the red list of trustworthy firms: banks give it priority.",
 }
-WHITELIST_PURPOSE = "pre_screen"
 
 
 def active_products(session: Session, bank_code: str | None = None) -> list[dict]:
@@ -263,53 +261,14 @@ def edition_of(session: Session, *, bank_code: str, edition_id: int | None = Non
 def entries(session: Session, edition: WhitelistEdition, *, at: dt.datetime | None = None) -> tuple[list[dict], int]:
     """The edition's entries as the bank may see them now: firms whose pre-screening consent to this bank
     is no longer in force are left out (and counted)."""
-    rows = session.scalars(
-        sa.select(WhitelistEntry).where(WhitelistEntry.edition_id == edition.id).order_by(WhitelistEntry.rank)
-    ).all()
-    if not rows:
-        return [], 0
-    usccs = np.array([r.uscc for r in rows], dtype="U18")
-    mask = consent_mask(session, bank_code=edition.bank_code, purpose=WHITELIST_PURPOSE, usccs=usccs, at=at)
-    visible = mask.consent_id >= 0
-    firms = dict(
-        (u, (name, region, industry))
-        for u, name, region, industry in session.execute(
-            sa.select(Enterprise.uscc, Enterprise.name, Enterprise.region_code, Enterprise.industry_code).where(
-                Enterprise.uscc.in_(usccs[visible].tolist()) if visible.sum() <= PUSHDOWN_FIRMS else sa.true()
-            )
-        ).all()
-    )
-    out = []
-    for r, ok in zip(rows, visible, strict=True):
-        if not ok:
-            continue
-        name, region, industry = firms.get(r.uscc, ("", "", ""))
-        reasons = [c for c in r.reasons.split(",") if c]
-        out.append(
-            {
-                "rank": len(out) + 1,
-                "uscc": r.uscc,
-                "name": name,
-                "region_code": region,
-                "industry_code": industry,
-                "product_code": r.product_code,
-                "limit": r.limit_yuan,
-                "rate": r.rate,
-                "pd": r.pd,
-                "points": r.points,
-                "grade": r.grade,
-                "eligible_products": r.eligible_products,
-                "reasons": [{"code": c, **{k: explain.label(c, k) for k in ("zh", "en")}} for c in reasons],
-                "consent_id": r.consent_id,
-            }
-        )
-    return out, int((~visible).sum())
+    body = reading.read(session, edition, at=at)
+    return body["entries"], body["withdrawn"]
 
 
-def view(session: Session, edition: WhitelistEdition, **filters) -> dict:
-    """An edition for its bank: header, entries through today's consents (filtered), withdrawn count."""
-    rows, withdrawn = entries(session, edition)
-    rows = _filter(rows, **filters)
+def view(session: Session, edition: WhitelistEdition, **query) -> dict:
+    """An edition for its bank: header, entries through today's consents (filtered, searched, sorted and
+    paged by :func:`reading.read`'s ``query``), withdrawn count."""
+    body = reading.read(session, edition, **query)
     return {
         "id": edition.id,
         "bank_code": edition.bank_code,
@@ -318,16 +277,25 @@ def view(session: Session, edition: WhitelistEdition, **filters) -> dict:
         "model_version": edition.model_version,
         "trigger": edition.trigger,
         "n_products": edition.n_products,
-        "firms": len(rows),
-        "withdrawn": withdrawn,
-        "entries": rows,
+        "firms": len(body["entries"]),
+        **body,
     }
 
 
 def delivered_view(session: Session, edition: WhitelistEdition, *, actor: Principal | None, **query) -> dict:
-    """:func:`view` for a reader, with the read on record: which firms the bank received, and in what form
-    (the API's JSON/CSV/XLSX and the workbench page read editions only through this)."""
+    """:func:`view` for a reader, with the read on record: how many firms the bank received, and in what
+    form (the API's JSON/CSV/XLSX and the workbench page read editions only through this). A page's
+    record names the firms on it, and only those."""
+    form = query.pop("format", None) or "page"
     body = view(session, edition, **query)
+    details = {"firms": body["firms"], "format": form}
+    if body["per_page"] is not None:
+        details |= {
+            "page": body["page"],
+            "per_page": body["per_page"],
+            "total": body["total"],
+            "usccs": [e["uscc"] for e in body["entries"]],
+        }
     audit.record(
         session,
         actor=actor,
@@ -335,28 +303,14 @@ def delivered_view(session: Session, edition: WhitelistEdition, *, actor: Princi
         bank_code=edition.bank_code,
         resource=f"whitelists/{edition.id}",
         purpose=WHITELIST_PURPOSE,
-        details={"firms": body["firms"], "format": query.get("format", "page")},
+        details=details,
     )
     return body
 
 
-def _filter(rows, *, region=None, industry=None, grade=None, min_limit=None, max_limit=None, **_):
-    def keep(r):
-        return (
-            (not region or r["region_code"].startswith(region))
-            and (not industry or r["industry_code"].startswith(industry))
-            and (not grade or r["grade"] == grade)
-            and (min_limit is None or r["limit"] >= min_limit)
-            and (max_limit is None or r["limit"] <= max_limit)
-        )
-
-    return [r for r in rows if keep(r)]
-
-
-def diff(session: Session, edition: WhitelistEdition) -> dict:
-    """What changed since the bank's previous edition: new firms, dropped firms, changed limits (both
-    editions read through today's consents, so a withdrawn firm appears in neither)."""
-    previous = session.scalars(
+def previous_edition(session: Session, edition: WhitelistEdition) -> WhitelistEdition | None:
+    """The bank's edition before this one (None for its first)."""
+    return session.scalars(
         sa.select(WhitelistEdition)
         .where(
             WhitelistEdition.bank_code == edition.bank_code,
@@ -366,6 +320,18 @@ def diff(session: Session, edition: WhitelistEdition) -> dict:
         .order_by(WhitelistEdition.id.desc())
         .limit(1)
     ).first()
+
+
+def change_counts(session: Session, edition: WhitelistEdition) -> dict:
+    """How many firms :func:`diff` would list as new, dropped and changed, counted in SQL (for pages that
+    show only the counts of a large edition)."""
+    return reading.change_counts(session, edition, previous_edition(session, edition))
+
+
+def diff(session: Session, edition: WhitelistEdition) -> dict:
+    """What changed since the bank's previous edition: new firms, dropped firms, changed limits (both
+    editions read through today's consents, so a withdrawn firm appears in neither)."""
+    previous = previous_edition(session, edition)
     now_rows, _ = entries(session, edition)
     before_rows, _ = entries(session, previous) if previous else ([], 0)
     now = {r["uscc"]: r for r in now_rows}

@@ -19,7 +19,8 @@ from bank_tax.lending.models import EVENT_TYPES
 from bank_tax.lending.reasons import REASONS
 from bank_tax.lending.schemas import Decision, EventIn, LoanCreate, fen
 from bank_tax.matching import service as matching
-from bank_tax.matching.schemas import EditionQuery
+from bank_tax.matching.reading import MAX_PER_PAGE, PER_PAGE
+from bank_tax.matching.schemas import EditionPageQuery
 from bank_tax.modelling import scoring
 from bank_tax.products import service as products
 from bank_tax.products.schemas import ProductCreate, ProductUpdate
@@ -38,16 +39,41 @@ PROFILE_PURPOSES = ("pre_screen", "underwriting", "post_loan_monitoring")
 @bp.get("/whitelist")
 @roles(*BANK)
 def whitelist(principal):
-    """The current edition, filtered (region, industry, grade, limit), with what changed since the last."""
-    query, errors = load(EditionQuery(), request.args)
+    """The current edition one page at a time, filtered (region, industry, grade, limit), searched (name or
+    USCC), sorted by a column, with the counts of what changed since the last edition. Bad parameters are
+    shown at their fields over the first page of the unfiltered edition."""
+    query, errors = load(EditionPageQuery(), request.args)
+    if query is None:
+        query = EditionPageQuery().load({})
     try:
         edition = matching.edition_of(db.session, bank_code=principal.bank_code)
     except NotFound:
         return render_template("bank/whitelist.html", body=None, changes=None, errors=errors, args=request.args)
-    body = matching.delivered_view(db.session, edition, actor=principal, **(query or {"format": "page"}))
-    changes = matching.diff(db.session, edition)
+    body = matching.delivered_view(db.session, edition, actor=principal, format="page", **query)
+    changes = matching.change_counts(db.session, edition)
     db.session.commit()
-    return render_template("bank/whitelist.html", body=body, changes=changes, errors=errors, args=request.args)
+    state = {k: v for k, v in query.items() if v is not None and k != "page"}
+    return render_template(
+        "bank/whitelist.html",
+        body=body,
+        changes=changes,
+        errors=errors,
+        args=request.args,
+        state=state,
+        numbers=_page_numbers(body["page"], body["pages"]),
+        per_pages=(PER_PAGE, 100, MAX_PER_PAGE),
+    )
+
+
+def _page_numbers(page: int, pages: int, around: int = 2) -> list[int | None]:
+    """The page links to show: the first, the last and ``around`` either side of ``page``; None for a gap."""
+    keep = sorted({1, pages, *range(max(1, page - around), min(pages, page + around) + 1)})
+    out: list[int | None] = []
+    for n in keep:
+        if out and n - out[-1] > 1:
+            out.append(None)
+        out.append(n)
+    return out
 
 
 @bp.get("/firms/<uscc>")
