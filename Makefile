@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 FLASK := $(BIN)/flask --app app
 
-.PHONY: soak browser java run model test test-sqlite test-moments test-postgres bench lint migrate demo clean venv dev
+.PHONY: soak browser java vendor run model test test-sqlite test-moments test-postgres bench lint migrate demo clean venv dev
 
 venv: $(VENV)/.installed
 dev: $(VENV)/.installed-dev
@@ -24,6 +24,10 @@ $(VENV)/.installed-dev: setup.cfg pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $@ $(VENV)/.installed
 
+# the pages' browser files (ECharts; axe-core for the browser tests), pinned and checked, from npm's registry
+vendor: venv
+	$(BIN)/python -m bank_tax.web.vendor
+
 migrate: venv
 	$(FLASK) db upgrade
 
@@ -37,10 +41,11 @@ model: demo
 	$(FLASK) taxcredit push
 
 run: model
+	@$(BIN)/python -m bank_tax.web.vendor || echo "!!! charts will show as tables only (no ECharts)"
 	@echo "gunicorn and the scheduler; API docs at http://127.0.0.1:$(PORT)/api/docs, readiness at /readyz"
 	$(BIN)/python -m bank_tax.serve --port $(PORT)
 
-test: dev browser java
+test: dev browser java vendor
 	$(BIN)/ruff check .
 	$(MAKE) --no-print-directory test-sqlite
 	$(MAKE) --no-print-directory test-moments

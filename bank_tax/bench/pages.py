@@ -20,8 +20,10 @@ REPEATS = 15
 TRAINING_FIRMS = 3000
 
 
-def _province(tmp: Path):
-    """(app, logins): the demo province, a champion, a score run and whitelists in ``tmp``."""
+def demo_site(tmp: Path, *, firms: int | None = None, database_url: str | None = None, config=None, model=None):
+    """(app, logins): the demo province, a champion, a score run and whitelists in ``tmp`` (a throwaway
+    SQLite database there unless ``database_url`` names an empty one). ``firms`` makes a smaller
+    province than the demo's; ``model`` is a fitted champion to use instead of training one."""
     import sqlalchemy as sa
 
     from bank_tax import clock, create_app, demo, migrate
@@ -32,12 +34,13 @@ def _province(tmp: Path):
     from bank_tax.synth.province import SynthParams, generate
     from bank_tax.synth.writers import write_province
 
-    url = f"sqlite:///{tmp / 'pages.sqlite'}"
+    url = database_url or f"sqlite:///{tmp / 'pages.sqlite'}"
     migrate.upgrade(url)
-    app = create_app(instance_path=str(tmp / "instance"), DATABASE_URL=url, MODEL_DIR=str(tmp / "models"))
+    args = (config,) if config is not None else ()
+    app = create_app(*args, instance_path=str(tmp / "instance"), DATABASE_URL=url, MODEL_DIR=str(tmp / "models"))
     cfg = app.config
     params = SynthParams.make(
-        firms=cfg["DEMO_FIRMS"], months=cfg["DEMO_MONTHS"], seed=cfg["DEMO_SEED"], application_rate=0.25
+        firms=firms or cfg["DEMO_FIRMS"], months=cfg["DEMO_MONTHS"], seed=cfg["DEMO_SEED"], application_rate=0.25
     )
     out = tmp / "province"
     write_province(generate(params), out)
@@ -45,9 +48,13 @@ def _province(tmp: Path):
         with db.scope() as s:
             logins = demo.load(s, out, seed=cfg["DEMO_SEED"])
         # the demo has too few matured loans to train on: a champion from a training province, as make run
-        fitted, card = service.train_on_synthetic(firms=TRAINING_FIRMS, months=48, seed=7)
+        if model is None:
+            fitted, card = service.train_on_synthetic(firms=TRAINING_FIRMS, months=48, seed=7)
+            model = fitted.model
+        else:
+            card = {"data": {"source": "a fitted model handed in"}, "evaluation": {}}
         reg = service.registry()
-        reg.promote(reg.register(fitted.model, card))
+        reg.promote(reg.register(model, card))
         with db.scope() as s:
             runner.run("scores", session=s, as_of=clock.now())
             for code in s.scalars(sa.select(Bank.code)):
@@ -55,7 +62,7 @@ def _province(tmp: Path):
     return app, logins
 
 
-def _pages(app, role: str, username: str) -> list[str]:
+def role_pages(app, role: str, username: str) -> list[str]:
     """The pages of ``role``: its navigation, plus one object page each where it has one."""
     import sqlalchemy as sa
 
@@ -85,7 +92,7 @@ def run(repeats: int = REPEATS) -> list[dict]:
     """Time every page of every demo role; print the table; return its rows."""
     with tempfile.TemporaryDirectory(prefix="bank-tax-pages-") as tmp:
         print("building the demo province for the page timings …", flush=True)
-        app, logins = _province(Path(tmp))
+        app, logins = demo_site(Path(tmp))
         rows, seen = [], set()
         for role, username, password in logins:
             if role in seen:
@@ -95,7 +102,7 @@ def run(repeats: int = REPEATS) -> list[dict]:
             page = client.get("/login").get_data(as_text=True)
             token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
             client.post("/login", data={"username": username, "password": password, "csrf_token": token})
-            for path in ["/", *_pages(app, role, username)]:
+            for path in ["/", *role_pages(app, role, username)]:
                 times, status = [], None
                 for _ in range(repeats + 1):
                     t0 = time.perf_counter()

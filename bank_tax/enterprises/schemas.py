@@ -11,7 +11,7 @@ from bank_tax import clock
 from bank_tax.api import Strict
 from bank_tax.categories import PURPOSES
 from bank_tax.enterprises import uscc as uscc_mod
-from bank_tax.enterprises.reference import SIZE_CLASSES, industry_problem
+from bank_tax.enterprises.reference import SIZE_CLASSES, industry_problem, region_problem
 from bank_tax.enterprises.uscc import PROVINCES
 from bank_tax.security import pii
 
@@ -30,6 +30,8 @@ class UsccField(ma.fields.String):
 def _region(value: str) -> None:
     if len(value) != 6 or not value.isdigit() or value[:2] not in PROVINCES:
         raise ma.ValidationError("行政区划代码应为6位数字 / a 6-digit administrative division code (GB/T 2260)")
+    if problem := region_problem(value):
+        raise ma.ValidationError(problem)
 
 
 def _industry(value: str) -> None:

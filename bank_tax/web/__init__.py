@@ -14,6 +14,7 @@ from bank_tax.db import db
 from bank_tax.errors import TooManyAttempts
 from bank_tax.security import csrf, service
 from bank_tax.security.auth import client_ip, current_principal
+from bank_tax.web import i18n
 from bank_tax.web.guard import start_session
 from bank_tax.web.i18n import (
     LANGUAGES,
@@ -116,6 +117,7 @@ def init_web(app: Flask) -> None:
         field_label=field_label,
         feature_label=feature_label,
         china=portal.CHINA,
+        **{name: getattr(i18n, name) for name in i18n.TEMPLATE_HELPERS},
     )
 
     @app.after_request

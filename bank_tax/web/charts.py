@@ -1,96 +1,215 @@
-"""Charts as server-rendered SVG: no script, no CDN, nothing the page's CSP must allow. Each function
-returns an ``<svg>`` string with a title and a text description for screen readers, and axes labelled
-in the page's language."""
+"""Charts drawn in the browser by Apache ECharts, from an option this module writes.
+
+Why ECharts and not server-side SVG: it is what Chinese dashboards use and officials know (tooltips,
+category axes that hide labels which would overlap, an ARIA description), it draws in the reader's
+browser so a page costs the server nothing for its charts, and its Chinese text uses the reader's
+fonts. It is served from our own static folder (``bank_tax.web.vendor``), so the CSP stays
+``script-src 'self'``; ``static/charts.js`` only hands each option to ``echarts.init``.
+
+Every chart is a :class:`Chart`: a ``<figure>`` with its title as the caption, the drawing, and the data
+as a table beside it, which is what screen readers, printouts and a browser without script read. A chart
+with nothing to show says so in words instead of drawing empty axes. Numbers are formatted here, in the
+page's language: percentages as ``12.5%``, money in 万元 with thousands separators, never ``e+06``."""
 
 from __future__ import annotations
 
+import json
+import math
+from dataclasses import dataclass, field
 from html import escape
 
 from markupsafe import Markup
 
-W, H, PAD = 360, 240, 36
+from bank_tax.web.i18n import L
+
+# how a value reads, in the table and on the axis: (table format, axis label formatter, scale to axis,
+# decimals drawn)
+KINDS = {
+    "count": ("{:,.0f}", "{value}", 1.0, 0),
+    "percent": ("{:.1%}", "{value}%", 100.0, 1),
+    "wan": ("{:,.2f}", "{value}", 1.0, 2),  # already in 万元
+    "ratio": ("{:.3f}", "{value}", 1.0, 3),
+}
 
 
-def _frame(title: str, desc: str, body: str, x_label: str, y_label: str) -> Markup:
-    return Markup(
-        f'<svg class="chart" viewBox="0 0 {W} {H}" role="img" xmlns="http://www.w3.org/2000/svg">'
-        f"<title>{escape(title)}</title><desc>{escape(desc)}</desc>"
-        f'<line x1="{PAD}" y1="{H - PAD}" x2="{W - 8}" y2="{H - PAD}" class="axis"/>'
-        f'<line x1="{PAD}" y1="8" x2="{PAD}" y2="{H - PAD}" class="axis"/>'
-        f'<text x="{(W + PAD) / 2}" y="{H - 6}" class="label" text-anchor="middle">{escape(x_label)}</text>'
-        f'<text x="10" y="{(H - PAD) / 2}" class="label" text-anchor="middle" '
-        f'transform="rotate(-90 10 {(H - PAD) / 2})">{escape(y_label)}</text>'
-        f"{body}</svg>"
-    )
+def fmt(value: float | None, kind: str) -> str:
+    """One value as the table shows it ("—" for none)."""
+    if value is None:
+        return "—"
+    return KINDS[kind][0].format(value)
 
 
-def _xy(x: float, y: float, x_max: float, y_max: float) -> tuple[float, float]:
-    return PAD + (W - 8 - PAD) * x / (x_max or 1), (H - PAD) - (H - PAD - 8) * y / (y_max or 1)
+@dataclass
+class Chart:
+    """One chart: its title, the ECharts option (None: no data) and the data table beside it."""
+
+    title: str
+    option: dict | None
+    columns: list[str] = field(default_factory=list)
+    rows: list[list[str]] = field(default_factory=list)
+
+    @property
+    def empty(self) -> bool:
+        return self.option is None
+
+    def __html__(self) -> str:
+        head = f'<figure class="chart"><figcaption>{escape(self.title)}</figcaption>'
+        if self.empty:
+            return head + f'<p class="no-data">{escape(L("暂无数据", "No data yet"))}</p></figure>'
+        option = escape(json.dumps(self.option, ensure_ascii=False, separators=(",", ":")))
+        cells = "".join(f'<th scope="col">{escape(c)}</th>' for c in self.columns)
+        body = "".join("<tr>" + "".join(f"<td>{escape(v)}</td>" for v in row) + "</tr>" for row in self.rows)
+        return Markup(
+            head + f'<div class="echart" role="img" aria-label="{escape(self.title)}" data-option="{option}"></div>'
+            f'<table class="chart-data"><caption>{escape(L("数据表", "Data"))}</caption>'
+            f"<thead><tr>{cells}</tr></thead><tbody>{body}</tbody></table></figure>"
+        )
+
+    def __str__(self) -> str:
+        return self.__html__()
 
 
-def _ticks(y_max: float, fmt: str = "{:.0%}") -> str:
-    out = []
-    for k in range(5):
-        v = y_max * k / 4
-        _, y = _xy(0, v, 1, y_max)
-        out.append(f'<text x="{PAD - 4}" y="{y + 3:.1f}" class="tick" text-anchor="end">{fmt.format(v)}</text>')
-    return "".join(out)
+def _nice(top: float) -> float:
+    """The smallest of 1, 2, 2.5 or 5 times a power of ten at or above ``top``: an axis end people read."""
+    if top <= 0:
+        return 1.0
+    power = 10 ** math.floor(math.log10(top))
+    return next(round(m * power, 10) for m in (1, 2, 2.5, 5, 10) if m * power >= top - 1e-12)
 
 
-def lines(
-    series: list[tuple[str, list[float], list[float]]],
+def _base(title: str, x_label: str, y_label: str, kind: str, *, y_max: float | None = None) -> dict:
+    y_axis = {
+        "type": "value",
+        "name": y_label,
+        "nameLocation": "middle",
+        "nameGap": 52,
+        "axisLabel": {"formatter": KINDS[kind][1]},
+    }
+    if y_max is not None:
+        y_axis["max"] = _nice(y_max * KINDS[kind][2])
+    return {
+        "aria": {"enabled": True, "label": {"description": title}},
+        "animation": False,
+        "grid": {"left": 72, "right": 24, "top": 24, "bottom": 76},
+        "tooltip": {"trigger": "axis"},
+        "yAxis": y_axis,
+        "xAxis": {"name": x_label, "nameLocation": "middle", "nameGap": 52},
+    }
+
+
+def _category_labels(items: list) -> dict:
+    """Category labels that stay readable: every one, broken onto lines within its slot, for a few
+    categories; slanted, hiding those that would overlap, for many."""
+    if len(items) <= 8:
+        return {"interval": 0, "width": max(48, 480 // max(len(items), 1) - 8), "overflow": "break"}
+    return {"interval": "auto", "hideOverlap": True, "rotate": 30}
+
+
+def bars(
+    items: list[tuple[str, float | None]], *, title: str, x_label: str, y_label: str, kind: str = "count"
+) -> Chart:
+    """Bars of (label, value), e.g. firms per risk grade; items whose value is None are not drawn, and
+    a chart of none says "no data"."""
+    shown = [(label, v) for label, v in items if v is not None]
+    rows = [[label, fmt(v, kind)] for label, v in items]
+    if not shown:
+        return Chart(title, None)
+    scale = KINDS[kind][2]
+    option = _base(title, x_label, y_label, kind)
+    option["xAxis"].update(type="category", data=[label for label, _ in shown], axisLabel=_category_labels(shown))
+    option["series"] = [
+        {
+            "type": "bar",
+            "name": y_label,
+            "data": [round(v * scale, KINDS[kind][3]) for _, v in shown],
+            "barMaxWidth": 48,
+            "label": {"show": len(shown) <= 8, "position": "top", "formatter": KINDS[kind][1].replace("value", "c")},
+        }
+    ]
+    return Chart(title, option, [x_label, y_label], rows)
+
+
+def trend(
+    labels: list[str],
+    values: list[float],
     *,
     title: str,
     x_label: str,
     y_label: str,
-    x_max: float = 1.0,
-    y_max: float = 1.0,
+    kind: str = "ratio",
+    marks: list[tuple[str, float]] = (),
+) -> Chart:
+    """A line over ordered categories, e.g. the score's PSI run by run; ``marks`` are horizontal lines
+    (name, value), e.g. the 0.1 and 0.25 PSI thresholds. One point is drawn as a point."""
+    rows = [[label, fmt(v, kind)] for label, v in zip(labels, values, strict=True)]
+    if not labels:
+        return Chart(title, None)
+    scale = KINDS[kind][2]
+    option = _base(title, x_label, y_label, kind, y_max=max([*values, *(v for _, v in marks), 0]) * 1.05 or None)
+    option["xAxis"].update(
+        type="category",
+        data=labels,
+        boundaryGap=len(labels) == 1,
+        axisLabel=_category_labels(labels),
+    )
+    series = {
+        "type": "line",
+        "name": y_label,
+        "data": [round(v * scale, 6) for v in values],
+        "showSymbol": True,
+        "symbolSize": 8,
+    }
+    if marks:
+        series["markLine"] = {
+            "symbol": "none",
+            "data": [
+                {"name": n, "yAxis": round(v * scale, 6), "label": {"formatter": n, "position": "insideEndTop"}}
+                for n, v in marks
+            ],
+        }
+    option["series"] = [series]
+    return Chart(title, option, [x_label, y_label], rows)
+
+
+def curve(
+    xs: list[float],
+    ys: list[float],
+    *,
+    title: str,
+    x_label: str,
+    y_label: str,
     diagonal: bool = False,
-) -> Markup:
-    """Line chart of (name, xs, ys) series, e.g. a ROC curve (with the chance diagonal)."""
-    body = [_ticks(y_max)]
-    if diagonal:
-        x0, y0 = _xy(0, 0, x_max, y_max)
-        x1, y1 = _xy(x_max, y_max, x_max, y_max)
-        body.append(f'<line x1="{x0}" y1="{y0}" x2="{x1}" y2="{y1}" class="chance"/>')
-    for k, (name, xs, ys) in enumerate(series):
-        points = " ".join("{:.1f},{:.1f}".format(*_xy(x, y, x_max, y_max)) for x, y in zip(xs, ys, strict=True))
-        body.append(f'<polyline points="{points}" class="series s{k}"><title>{escape(name)}</title></polyline>')
-    desc = "; ".join(f"{name}: {len(xs)} points" for name, xs, _ in series)
-    return _frame(title, desc, "".join(body), x_label, y_label)
-
-
-def points(
-    pairs: list[tuple[float, float]], *, title: str, x_label: str, y_label: str, y_max: float | None = None
-) -> Markup:
-    """Scatter of (x, y) pairs on equal scales with the y = x line, e.g. predicted against observed."""
-    top = y_max or max([max(x, y) for x, y in pairs] + [0.01]) * 1.1
-    body = [_ticks(top, "{:.1%}")]
-    x0, y0 = _xy(0, 0, top, top)
-    x1, y1 = _xy(top, top, top, top)
-    body.append(f'<line x1="{x0}" y1="{y0}" x2="{x1}" y2="{y1}" class="chance"/>')
-    for x, y in pairs:
-        cx, cy = _xy(x, y, top, top)
-        tip = f"{x:.2%} → {y:.2%}"
-        body.append(f'<circle cx="{cx:.1f}" cy="{cy:.1f}" r="3.5" class="dot"><title>{tip}</title></circle>')
-    desc = "; ".join(f"{x:.2%} predicted, {y:.2%} observed" for x, y in pairs)
-    return _frame(title, desc, "".join(body), x_label, y_label)
-
-
-def bars(items: list[tuple[str, float]], *, title: str, x_label: str, y_label: str, fmt: str = "{:,.0f}") -> Markup:
-    """Bar chart of (label, value), e.g. firms per risk grade."""
-    top = max([v for _, v in items] + [1e-9]) * 1.1
-    n = max(len(items), 1)
-    slot = (W - 8 - PAD) / n
-    body = [_ticks(top, fmt)]
-    for k, (label, value) in enumerate(items):
-        x = PAD + k * slot + slot * 0.15
-        _, y = _xy(0, value, 1, top)
-        body.append(
-            f'<rect x="{x:.1f}" y="{y:.1f}" width="{slot * 0.7:.1f}" height="{(H - PAD) - y:.1f}" class="bar">'
-            f"<title>{escape(label)}: {fmt.format(value)}</title></rect>"
-            f'<text x="{x + slot * 0.35:.1f}" y="{H - PAD + 12}" class="tick" text-anchor="middle">'
-            f"{escape(label)}</text>"
+    dots: bool = False,
+    kind: str = "percent",
+) -> Chart:
+    """A curve or a scatter on value axes, both in ``kind``: a ROC curve (with the chance diagonal), or
+    calibration dots (predicted against observed, with the y = x line: right predictions sit on it)."""
+    rows = [[fmt(x, kind), fmt(y, kind)] for x, y in zip(xs, ys, strict=True)]
+    if not xs:
+        return Chart(title, None)
+    scale = KINDS[kind][2]
+    top = 1.0 if not dots else max([*xs, *ys, 0.01]) * 1.1
+    option = _base(title, x_label, y_label, kind, y_max=top)
+    option["tooltip"] = {"trigger": "item"}
+    edge = option["yAxis"]["max"]  # equal axes: the reference line is y = x
+    option["xAxis"].update(type="value", min=0, max=edge, axisLabel={"formatter": KINDS[kind][1]})
+    option["yAxis"]["min"] = 0
+    points = [[round(x * scale, 4), round(y * scale, 4)] for x, y in zip(xs, ys, strict=True)]
+    series = [
+        {"type": "scatter", "name": y_label, "data": points, "symbolSize": 9}
+        if dots
+        else {"type": "line", "name": y_label, "data": points, "showSymbol": False}
+    ]
+    if diagonal or dots:
+        series.append(
+            {
+                "type": "line",
+                "name": L("参考线", "Reference"),
+                "data": [[0, 0], [edge, edge]],
+                "showSymbol": False,
+                "lineStyle": {"type": "dashed", "color": "#999"},
+                "tooltip": {"show": False},
+            }
         )
-    desc = "; ".join(f"{label}: {fmt.format(value)}" for label, value in items)
-    return _frame(title, desc, "".join(body), x_label, y_label)
+    option["series"] = series
+    return Chart(title, option, [x_label, y_label], rows)

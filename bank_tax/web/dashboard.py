@@ -25,7 +25,7 @@ from bank_tax.taxcredit.schemas import RepairDecision
 from bank_tax.web import charts
 from bank_tax.web.forms import submit
 from bank_tax.web.guard import STAFF, roles
-from bank_tax.web.i18n import L
+from bank_tax.web.i18n import L, bank_name, grade_name
 
 bp = Blueprint("dashboard", __name__, url_prefix="/ops")
 
@@ -52,39 +52,36 @@ def promote(principal, version: str):
     return redirect(url_for("dashboard.models"))
 
 
-def card_charts(card: dict) -> list:
+def card_charts(card: dict) -> list[charts.Chart]:
     """The card's evaluation as charts: ROC, calibration (predicted against observed), firms by risk grade."""
     ev = card.get("evaluation", {})
-    out = []
-    if ev.get("roc"):
-        out.append(
-            charts.lines(
-                [("model", ev["roc"]["fpr"], ev["roc"]["tpr"])],
-                title=L("ROC 曲线", "ROC curve"),
-                x_label=L("误报率", "False positive rate"),
-                y_label=L("检出率", "True positive rate"),
-                diagonal=True,
-            )
-        )
-    if ev.get("calibration_table"):
-        out.append(
-            charts.points(
-                [(b["predicted"], b["observed"]) for b in ev["calibration_table"]],
-                title=L("校准：预测与实际违约率", "Calibration: predicted against observed"),
-                x_label=L("预测违约率", "Predicted PD"),
-                y_label=L("实际违约率", "Observed default rate"),
-            )
-        )
-    if ev.get("grade_distribution"):
-        out.append(
-            charts.bars(
-                [(g["grade"], g["n"]) for g in ev["grade_distribution"]],
-                title=L("测试样本的风险等级分布", "Test firms by risk grade"),
-                x_label=L("风险等级", "Risk grade"),
-                y_label=L("企业数", "Firms"),
-            )
-        )
-    return out
+    roc = ev.get("roc") or {}
+    calibration = ev.get("calibration_table") or []
+    grades = ev.get("grade_distribution") or []
+    return [
+        charts.curve(
+            roc.get("fpr", []),
+            roc.get("tpr", []),
+            title=L("ROC 曲线", "ROC curve"),
+            x_label=L("误报率", "False positive rate"),
+            y_label=L("检出率", "True positive rate"),
+            diagonal=True,
+        ),
+        charts.curve(
+            [b["predicted"] for b in calibration],
+            [b["observed"] for b in calibration],
+            title=L("校准：预测与实际违约率", "Calibration: predicted against observed"),
+            x_label=L("预测违约率", "Predicted PD"),
+            y_label=L("实际违约率", "Observed default rate"),
+            dots=True,
+        ),
+        charts.bars(
+            [(g["grade"], g["n"]) for g in grades],
+            title=L("测试样本的风险等级分布", "Test firms by risk grade"),
+            x_label=L("风险等级", "Risk grade"),
+            y_label=L("企业数", "Firms"),
+        ),
+    ]
 
 
 @bp.get("/models/<version>")
@@ -106,6 +103,11 @@ def model_card(principal, version: str):
     )
 
 
+def _run_label(row: dict) -> str:
+    """A score run as people name it: its data date, with its number."""
+    return f"{row['as_of']:%Y-%m-%d} #{row['run_id']}"
+
+
 @bp.get("/monitoring")
 @roles(*STAFF)
 def monitoring_page(principal):
@@ -115,37 +117,34 @@ def monitoring_page(principal):
     psi = monitoring.score_psi_over_runs(db.session)
     outcomes = monitoring.loan_outcomes(db.session)
     approvals = monitoring.approvals_by_grade(db.session)
-    drawn = []
-    if psi:
-        drawn.append(
-            charts.lines(
-                [("PSI", list(range(len(psi))), [r["psi"] for r in psi])],
-                title=L("评分分布稳定性（PSI，相对首次评分）", "Score stability (PSI against the first run)"),
-                x_label=L("评分批次", "Score run"),
-                y_label="PSI",
-                x_max=max(len(psi) - 1, 1),
-                y_max=max([r["psi"] for r in psi] + [0.25]),
-            )
+    runs = monitoring.score_runs(db.session)
+    drawn = [
+        charts.trend(
+            [_run_label(r) for r in psi],
+            [r["psi"] for r in psi],
+            title=L("评分分布稳定性（PSI，相对首次评分）", "Score stability (PSI against the first run)"),
+            x_label=L("评分批次（数据日期）", "Score run (as of)"),
+            y_label="PSI",
+            marks=[(L("关注 0.1", "watch 0.1"), 0.1), (L("显著漂移 0.25", "shift 0.25"), 0.25)],
         )
+    ]
     for kind, title in (
         ("vintage", L("按放款季度的违约率", "Default rate by vintage")),
         ("grade", L("按风险等级的违约率", "Default rate by risk grade")),
     ):
-        rows = [r for r in outcomes if r["by"] == kind]
-        if rows:
-            drawn.append(
-                charts.bars(
-                    [(r["group"], r["rate"]) for r in rows],
-                    title=title,
-                    x_label=L("季度", "Quarter") if kind == "vintage" else L("风险等级", "Risk grade"),
-                    y_label=L("违约率", "Default rate"),
-                    fmt="{:.1%}",
-                )
+        drawn.append(
+            charts.bars(
+                [(r["group"], r["rate"]) for r in outcomes if r["by"] == kind],
+                title=title,
+                x_label=L("放款季度", "Quarter lent") if kind == "vintage" else L("风险等级", "Risk grade"),
+                y_label=L("违约率", "Default rate"),
+                kind="percent",
             )
+        )
     return render_template(
         "ops/monitoring.html",
         psi=psi,
-        runs=monitoring.score_runs(db.session),
+        runs=runs,
         outcomes=outcomes,
         approvals=approvals,
         charts=drawn,
@@ -226,17 +225,18 @@ def report(principal):
     by = body["by"]
     drawn = [
         charts.bars(
-            [(k, v["approval_rate"] or 0.0) for k, v in sorted(by["grade"].items())],
+            [(grade_name(k), v["approval_rate"]) for k, v in sorted(by["grade"].items())],
             title=L("按纳税信用等级的审批通过率", "Approval rate by tax-credit grade"),
             x_label=L("纳税信用等级", "Tax-credit grade"),
             y_label=L("通过率", "Approval rate"),
-            fmt="{:.0%}",
+            kind="percent",
         ),
         charts.bars(
-            [(k, (v["amount"] or 0) / 1_000_000) for k, v in sorted(by["bank"].items())],
+            [(bank_name(k), (v["amount"] or 0) / 10_000) for k, v in sorted(by["bank"].items()) if v["loans"]],
             title=L("按银行的放款金额（万元）", "Amount lent by bank (10k CNY)"),
             x_label=L("银行", "Bank"),
             y_label=L("万元", "10k CNY"),
+            kind="wan",
         ),
     ]
     return render_template("ops/report.html", body=body, quarter=quarter, charts=drawn, metrics=effect_report.METRICS)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import request, session
 
-from bank_tax.categories import CATEGORY_NAMES
+from bank_tax.categories import CATEGORY_NAMES, PURPOSES
 
 LANGUAGES = ("zh", "en")
 
@@ -135,6 +135,11 @@ def category_name(code: str) -> str:
     return L(*CATEGORY_NAMES[code]) if code in CATEGORY_NAMES else code
 
 
+def purpose_name(code: str | None) -> str:
+    """A consent purpose's name (贷前筛查, 授信审批, …)."""
+    return L(*PURPOSES[code]) if code in PURPOSES else (code or "")
+
+
 def pick(text: str) -> str:
     """The current language's half of a bilingual "中文 / English" title."""
     zh, sep, en = text.partition(" / ")
@@ -210,3 +215,206 @@ def feature_label(name: str) -> str:
     from bank_tax.modelling.explain import label
 
     return label(name, current_language())
+
+
+def bank_name(code: str | None) -> str:
+    """A bank's name in the page's language (its code when it is not a participating bank); the banks
+    are read once a request."""
+    from flask import g
+
+    if not code:
+        return ""
+    names = g.get("_bank_names")
+    if names is None:
+        import sqlalchemy as sa
+
+        from bank_tax.banks.models import Bank
+        from bank_tax.db import db
+
+        names = {c: (zh, en) for c, zh, en in db.session.execute(sa.select(Bank.code, Bank.name, Bank.name_en))}
+        g._bank_names = names
+    zh, en = names.get(code, (code, code))
+    return L(zh, en or zh)
+
+
+def region_name(code: str | None) -> str:
+    """An administrative division's name (GB/T 2260), e.g. 杭州市上城区; the code when unknown."""
+    from bank_tax.enterprises import reference
+
+    return (reference.region_name(code, current_language()) or code) if code else ""
+
+
+def industry_name(code: str | None) -> str:
+    """An industry's name (GB/T 4754-2017 division, or section for a letter); the code when unknown."""
+    from bank_tax.enterprises import reference
+
+    return (reference.industry_name(code, current_language()) or code) if code else ""
+
+
+def size_name(code: str | None) -> str:
+    """A size class's name (微型, 小型, 中型, 大型)."""
+    from bank_tax.enterprises import reference
+
+    return (reference.size_name(code, current_language()) or code) if code else ""
+
+
+def grade_name(code: str | None) -> str:
+    """A tax-credit grade as the report groups it: A/B/M/C/D, or 未评级 for a firm with none."""
+    return L("未评级", "unrated") if code in (None, "unrated", "?") else code
+
+
+def yuan(amount: float | None) -> str:
+    """An amount in 元 with separators and two decimals (never scientific notation)."""
+    return "—" if amount is None else f"{amount:,.2f}"
+
+
+def wan(amount: float | None) -> str:
+    """An amount in 元 read in 万元: "1,765.00 万元"."""
+    return "—" if amount is None else f"{amount / 10_000:,.2f} {L('万元', '×10k CNY')}"
+
+
+METRICS = {
+    # metric → (中文, English, kind): count, rate (a ratio shown in %), points (already in %, as loan rates
+    # are kept), money (元, shown in 万元)
+    "applications": ("申请笔数", "Applications", "count"),
+    "approved": ("批准笔数", "Approved", "count"),
+    "declined": ("未获批准笔数", "Declined", "count"),
+    "approval_rate": ("审批通过率", "Approval rate", "rate"),
+    "loans": ("放款笔数", "Loans made", "count"),
+    "amount": ("放款金额", "Amount lent", "money"),
+    "average_rate": ("加权平均利率", "Average rate (amount-weighted)", "points"),
+    "outstanding_loans": ("贷款余额笔数", "Loans outstanding", "count"),
+    "outstanding_amount": ("贷款余额", "Outstanding amount", "money"),
+    "npl_loans": ("不良贷款笔数", "Non-performing loans", "count"),
+    "npl_amount": ("不良贷款余额", "Non-performing amount", "money"),
+    "npl_ratio": ("不良率", "NPL ratio", "rate"),
+}
+
+
+def metric_label(metric: str) -> str:
+    """A report metric's name."""
+    return L(*METRICS[metric][:2]) if metric in METRICS else metric
+
+
+def metric_value(metric: str, value) -> str:
+    """A report metric's value as people read it: counts with separators, rates in %, money in 万元."""
+    if value is None:
+        return "—"
+    kind = METRICS.get(metric, ("", "", "count"))[2]
+    if kind == "rate":
+        return f"{value:.2%}"
+    if kind == "points":
+        return f"{value:.2f}%"
+    if kind == "money":
+        return wan(value)
+    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.2f}"
+
+
+def metric_change(metric: str, value) -> str:
+    """The change of a metric on the previous quarter, signed: "+12", "−926.00 万元", "+1.50 个百分点"."""
+    if value is None:
+        return ""
+    kind = METRICS.get(metric, ("", "", "count"))[2]
+    sign = "+" if value > 0 else ("−" if value < 0 else "±")
+    size = abs(value)
+    if kind in ("rate", "points"):
+        return f"{sign}{size * (100 if kind == 'rate' else 1):.2f} {L('个百分点', 'pp')}"
+    if kind == "money":
+        return f"{sign}{wan(size)}"
+    return f"{sign}{size:,.0f}" if float(size).is_integer() else f"{sign}{size:,.2f}"
+
+
+def source_name(name: str | None) -> str:
+    """An agency file kind's name (增值税申报, …)."""
+    from bank_tax.sources.specs import SOURCES
+
+    return pick(SOURCES[name].title) if name in SOURCES else (name or "")
+
+
+def reason_text(text: str | None) -> str:
+    """A stored bilingual reason ("[check] 中文 / English") in the page's language, without its check key."""
+    import re
+
+    return pick(re.sub(r"^\[[a-z_]+\]\s*", "", text or ""))
+
+
+DEDUCTIONS = {
+    "late_filing": ("逾期申报", "late filing"),
+    "late_statement": ("财务报表逾期报送", "late financial statements"),
+    "arrear_new": ("新增欠税", "new tax arrears"),
+    "arrear_open_at_year_end": ("年末欠税未缴清", "arrears open at year end"),
+    "si_arrear": ("社保欠费", "social-insurance arrears"),
+    "si_arrear_month": ("社保欠费", "social-insurance arrears"),
+}
+
+
+def deduction_name(key: str) -> str:
+    """A tax-credit deduction's name."""
+    return L(*DEDUCTIONS[key]) if key in DEDUCTIONS else key
+
+
+LIST_TYPES = {
+    "serious_dishonesty": ("严重失信主体名单", "serious dishonesty list"),
+    "key_watch": ("重点关注名单", "key watch list"),
+    "red_list": ("守信激励名单（红名单）", "red list (trustworthy)"),
+    "admin_penalty": ("行政处罚", "administrative penalty"),
+    "abnormal_operation": ("经营异常名录", "abnormal operations list"),
+}
+
+
+def list_type_name(key: str | None) -> str:
+    """A public-credit list's name."""
+    return L(*LIST_TYPES[key]) if key in LIST_TYPES else (key or "")
+
+
+EVENTS = {
+    "disbursement": ("放款", "disbursement"),
+    "repayment": ("还款", "repayment"),
+    "overdue": ("逾期", "overdue"),
+    "default": ("违约", "default"),
+    "write_off": ("核销", "write-off"),
+    "closure": ("结清", "closure"),
+    "restructure": ("重组", "restructure"),
+}
+
+
+def event_name(key: str) -> str:
+    """A loan event's name."""
+    return L(*EVENTS[key]) if key in EVENTS else key
+
+
+JOBS = {
+    "sources.scan_inbox": ("扫描数据接收目录", "Scan the drop folder"),
+    "consent.expire": ("授权到期处理", "Expire consents"),
+    "pipeline.run": ("每日评分批处理", "Daily scoring batch"),
+    "taxcredit.push": ("精准推送", "Targeted push"),
+    "reports.effect": ("季度成效报告", "Quarterly effect report"),
+    "scheduler.sync_banks": ("同步银行白名单计划", "Sync banks' whitelist schedules"),
+}
+
+
+def job_name(job_id: str) -> str:
+    """A scheduled job's name; a bank's whitelist job names the bank."""
+    if job_id.startswith("whitelists."):
+        return f"{bank_name(job_id.split('.', 1)[1])} · {L('白名单生成', 'whitelist')}"
+    return L(*JOBS[job_id]) if job_id in JOBS else job_id
+
+
+# the helpers every template may call by name
+TEMPLATE_HELPERS = (
+    "bank_name",
+    "purpose_name",
+    "region_name",
+    "industry_name",
+    "size_name",
+    "grade_name",
+    "metric_label",
+    "metric_value",
+    "metric_change",
+    "source_name",
+    "reason_text",
+    "deduction_name",
+    "list_type_name",
+    "job_name",
+    "event_name",
+)

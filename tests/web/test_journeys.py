@@ -181,7 +181,7 @@ def test_an_analyst_promotes_the_challenger(chromium, province, shot):
     expect(row.locator("td.aliases")).to_have_text("challenger")
     shot(page, "models")
     row.get_by_role("link", name=province["challenger"]).click()
-    expect(page.locator("svg.chart")).to_have_count(3)  # ROC, calibration, firms by risk grade
+    expect(page.locator(".echart svg")).to_have_count(3)  # ROC, calibration, firms by risk grade, drawn
     expect(page.locator("dd.auc")).to_contain_text("0.")
     shot(page, "model-card")
     page.go_back()
