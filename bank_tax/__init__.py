@@ -36,6 +36,12 @@ def create_app(config: type[Config] = Config, instance_path: str | None = None, 
     from bank_tax.api import init_api
     from bank_tax.db import db
 
+    hops = int(app.config.get("PROXY_HOPS") or 0)
+    if hops:  # TLS ends at the proxy: take the client's address and scheme from the hops we trust
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+
     db.init_app(app)
     api = init_api(app)
 

@@ -26,6 +26,8 @@ class Config:
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = False  # set BANK_TAX_SESSION_COOKIE_SECURE=1 behind TLS
+    # reverse proxies in front that set X-Forwarded-For/-Proto/-Host (0: none; trust no such header)
+    PROXY_HOPS = 0
 
     # security
     TOKEN_TTL_HOURS = 8  # bearer tokens from POST /auth/token

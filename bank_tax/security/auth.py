@@ -43,5 +43,5 @@ def _page_principal() -> Principal | None:
 
 
 def client_ip() -> str:
-    """The caller's address as the WSGI server saw it (put ProxyFix in front when behind a proxy)."""
+    """The caller's address as the WSGI server saw it (behind a proxy: the client's, when PROXY_HOPS trusts it)."""
     return request.remote_addr or "unknown"

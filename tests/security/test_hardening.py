@@ -59,10 +59,12 @@ def test_hsts_is_sent_behind_tls_only(client):
 
 
 def test_templates_have_no_inline_script_style_or_handlers():
-    """The CSP allows scripts and styles from our own files only: nothing inline may be needed."""
+    """The CSP allows scripts and styles from our own files only: nothing inline may be needed (a script
+    tag only loads one of our static files)."""
     offenders = []
+    own = re.compile(r"""<script src="\{\{ url_for\('web\.static', filename='[\w./-]+'\) \}\}"( defer)?></script>""")
     for path in TEMPLATES.rglob("*.html"):
-        text = path.read_text(encoding="utf-8")
+        text = own.sub("", path.read_text(encoding="utf-8"))
         for pattern in (r"<script", r"\sstyle=", r"\son[a-z]+="):
             if re.search(pattern, text):
                 offenders.append(f"{path.name}: {pattern}")
