@@ -15,15 +15,17 @@ batch_cli = AppGroup("batch", help="The batch beyond this machine: the province 
 
 @batch_cli.command("export")
 @click.option("--as-of", "as_of", default=None, help="ISO date or time (in China's time unless zoned); default: now")
+@click.option("--history", is_flag=True, help="every version of every record known then (for analysts), not the inputs")
 @partition_options
-def export_command(as_of: str | None, workers: int | None, partition_firms: int | None) -> None:
+def export_command(as_of: str | None, history: bool, workers: int | None, partition_firms: int | None) -> None:
     """Write every partition's inputs as of the moment, with the champion, for the Spark job
-    (python -m bank_tax.batch.spark FOLDER --out RESULTS); a killed export resumes when run again."""
+    (python -m bank_tax.batch.spark FOLDER --out RESULTS); with --history, the records' full history as
+    known then, one Parquet dataset a source. A killed export resumes when run again."""
     from bank_tax.batch import export, runner
 
     try:
         summary = runner.run(
-            "export",
+            "history" if history else "export",
             as_of=clock.parse_moment(as_of) if as_of else None,
             workers=workers,
             partition_firms=partition_firms,
@@ -34,7 +36,7 @@ def export_command(as_of: str | None, workers: int | None, partition_firms: int 
     require_done(summary, "export run")
     click.echo(
         f"exported {summary.firms} firms in {summary.partitions} partitions as of {summary.as_of.isoformat()} to "
-        f"{store.root() / export.folder(summary.run_id)}"
+        f"{store.root() / (export.history_folder if history else export.folder)(summary.run_id)}"
     )
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
+import pyarrow.parquet as pq
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
@@ -21,6 +22,8 @@ from bank_tax.matching import build
 from bank_tax.modelling import monitoring, scoring
 from bank_tax.modelling.models import ScoreRun
 from bank_tax.modelling.service import registry
+from bank_tax.sources import history
+from bank_tax.sources.specs import SOURCES
 from bank_tax.taxcredit import push
 
 
@@ -117,6 +120,54 @@ class Export:
 
 
 @dataclass(frozen=True)
+class History:
+    """The history export (:mod:`bank_tax.batch.export`): every version of every record of each
+    partition's firms known at the moment (:func:`bank_tax.sources.history.partition`), one Parquet file a
+    source and partition, for analysts. One run a moment: a moment's history does not change."""
+
+    name: str = "history"
+
+    def key(self, session: Session, params: dict) -> str:
+        return "records"
+
+    def begin(self, session: Session, run: BatchRun, params: dict) -> None:
+        pass
+
+    def partition(self, session: Session, run: BatchRun, part: int, usccs: list[str]) -> int:
+        for source, table in history.partition(session, usccs=usccs, as_of=run.as_of).items():
+            store.write(table, export.history_part_path(run.id, source, part))
+        return len(usccs)
+
+    def finish(self, session: Session, run: BatchRun, params: dict) -> None:
+        parts = session.scalars(
+            sa.select(BatchPartition).where(BatchPartition.run_id == run.id).order_by(BatchPartition.part)
+        ).all()
+        files = []
+        for p in parts:
+            for source in SOURCES:
+                path = store.root() / export.history_part_path(run.id, source, p.part)
+                files.append(
+                    {
+                        "source": source,
+                        "part": p.part,
+                        "path": export.HISTORY_PART.format(source=source, part=p.part),
+                        "rows": pq.ParquetFile(path).metadata.num_rows,
+                        "sha256": store.digest(path),
+                    }
+                )
+        export.write_manifest(
+            run.id,
+            {
+                "batch_run_id": run.id,
+                "as_of": run.as_of.isoformat(),
+                "firms": sum(p.n_firms for p in parts),
+                "parts": files,
+            },
+            where=export.history_folder(run.id),
+        )
+
+
+@dataclass(frozen=True)
 class Whitelists:
     """Whitelist editions for the banks in ``params["banks"]``, built together: each partition of firms is
     read once for all of them (:mod:`bank_tax.matching.build`). Keyed by the champion and the banks."""
@@ -162,4 +213,4 @@ class Push:
         push.record_push(session, totals(session, run.id))
 
 
-STAGES = {s.name: s for s in (Scores(), Features(), Export(), Whitelists(), Push())}
+STAGES = {s.name: s for s in (Scores(), Features(), Export(), History(), Whitelists(), Push())}
