@@ -146,11 +146,21 @@ def pick(text: str) -> str:
     return (en if current_language() == "en" else zh) if sep else text
 
 
-def cell(value, kind: str) -> str:
+CODED_FIELDS = {
+    "utility": {"electricity": ("电", "electricity"), "water": ("水", "water"), "gas": ("燃气", "gas")},
+    "tax_type": {"VAT": ("增值税", "VAT"), "CIT": ("企业所得税", "corporate income tax")},
+}
+
+
+def cell(value, kind: str, name: str = "") -> str:
     """A stored record value as people read it: money in 元 with separators (stored in 分), dates as
-    YYYY-MM-DD, yes/no, empty for nothing."""
+    YYYY-MM-DD, yes/no, a coded value (list type, utility, tax) by its name, empty for nothing."""
     if value is None:
         return ""
+    if name == "list_type":
+        return list_type_name(value)
+    if name in CODED_FIELDS and value in CODED_FIELDS[name]:
+        return L(*CODED_FIELDS[name][value])
     if kind in ("money", "signed_money"):
         return f"{value / 100:,.2f}"
     if kind == "period" and hasattr(value, "strftime"):
