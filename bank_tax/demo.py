@@ -180,7 +180,7 @@ def load_records(session, out_dir: Path) -> tuple[list[dict], list[dict]]:
 DECLINE_CODES = {"额度测算不足": "insufficient_tax_history", "综合评分未达准入标准": "risk_assessment"}
 FUNDS = ("采购原材料、支付货款", "支付员工工资及日常经营周转", "扩大生产、购置设备", "支付租金及水电费用", "备货周转")
 REGISTRATION_LEAD_DAYS = (30, 91)  # a firm registers 1–3 months before its first application
-CONSENT_TERM_DAYS = (300, 366)  # each grant runs ten months to a year (the most allowed: 授权期限不超过一年)
+CONSENT_TERM_DAYS = (330, 366)  # each grant runs about a year (the most allowed: 授权期限不超过一年)
 RENEWAL_LEAD_DAYS = (3, 21)  # a firm that stays renews a few days to three weeks before expiry
 ORDER = {"register": 0, "expire": 1, "grant": 2, "revoke": 3, "submit": 4, "review": 5, "decide": 6, "disburse": 7}
 
