@@ -97,12 +97,25 @@ def _base(title: str, x_label: str, y_label: str, kind: str, *, y_max: float | N
     }
 
 
-def _category_labels(items: list) -> dict:
-    """Category labels that stay readable: every one, broken onto lines within its slot, for a few
-    categories; slanted, hiding those that would overlap, for many."""
-    if len(items) <= 8:
-        return {"interval": 0, "width": max(48, 480 // max(len(items), 1) - 8), "overflow": "break"}
+def _category_labels(labels: list[str]) -> dict:
+    """Category labels that stay readable: every one, broken onto lines within its slot, for a few short
+    ones; every one slanted for a few long ones (bank names); slanted, hiding those that would overlap,
+    for many."""
+    if len(labels) <= 8 and sum(len(label) for label in labels) <= 28:
+        return {"interval": 0, "width": max(48, 480 // max(len(labels), 1) - 8), "overflow": "break"}
+    if len(labels) <= 12:
+        return {"interval": 0, "rotate": 30}
     return {"interval": "auto", "hideOverlap": True, "rotate": 30}
+
+
+def _categories(option: dict, labels: list[str]) -> None:
+    """A category x axis of ``labels``, with room below for slanted ones."""
+    axis_label = _category_labels(labels)
+    option["xAxis"].update(type="category", data=labels, axisLabel=axis_label)
+    if axis_label.get("rotate"):
+        longest = max(len(label) for label in labels)
+        option["grid"]["bottom"] = 56 + min(longest, 14) * 7
+        option["xAxis"]["nameGap"] = option["grid"]["bottom"] - 24
 
 
 def bars(
@@ -116,7 +129,7 @@ def bars(
         return Chart(title, None)
     scale = KINDS[kind][2]
     option = _base(title, x_label, y_label, kind)
-    option["xAxis"].update(type="category", data=[label for label, _ in shown], axisLabel=_category_labels(shown))
+    _categories(option, [label for label, _ in shown])
     option["series"] = [
         {
             "type": "bar",
@@ -146,12 +159,8 @@ def trend(
         return Chart(title, None)
     scale = KINDS[kind][2]
     option = _base(title, x_label, y_label, kind, y_max=max([*values, *(v for _, v in marks), 0]) * 1.05 or None)
-    option["xAxis"].update(
-        type="category",
-        data=labels,
-        boundaryGap=len(labels) == 1,
-        axisLabel=_category_labels(labels),
-    )
+    _categories(option, labels)
+    option["xAxis"]["boundaryGap"] = len(labels) == 1
     series = {
         "type": "line",
         "name": y_label,

@@ -8,7 +8,7 @@ from flask import Blueprint, redirect, render_template, request, url_for
 
 from bank_tax.api import upload_bytes
 from bank_tax.categories import CATEGORIES
-from bank_tax.consent.mask import require_firm_read
+from bank_tax.consent.mask import consent_mask, require_firm_read
 from bank_tax.db import db
 from bank_tax.enterprises import service as enterprises
 from bank_tax.enterprises.uscc import normalize
@@ -148,6 +148,8 @@ def application(principal, application_id: int):
         score = scoring.score_firm(db.session, principal=principal, uscc=app.uscc, purpose="underwriting")
     except DomainError:
         score = None  # the consent has ended, or no model yet: the snapshot of the application remains
+    # the profile opens only while the firm's underwriting consent to this bank is in force: say so instead
+    mask = consent_mask(db.session, bank_code=principal.bank_code, purpose="underwriting", usccs=[app.uscc])
     db.session.commit()
     return (
         render_template(
@@ -155,6 +157,7 @@ def application(principal, application_id: int):
             app=app,
             firm=enterprises.get(db.session, app.uscc),
             score=score,
+            consented=bool(mask.allowed[0].any()),
             history=lending.history(db.session, app.id),
             reasons=REASONS,
             errors=errors,

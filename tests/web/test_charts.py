@@ -71,3 +71,12 @@ def test_a_calibration_chart_puts_points_on_equal_axes_with_the_reference_line()
     dots, ref = opt["series"]
     assert dots["type"] == "scatter" and dots["data"] == [[2.0, 3.0], [10.0, 10.0]]
     assert opt["xAxis"]["max"] == opt["yAxis"]["max"] == ref["data"][1][0] == ref["data"][1][1]
+
+
+def test_long_category_names_are_slanted_with_room_below_and_short_ones_kept_level():
+    banks = ["中国建设银行浙江省分行", "杭州银行", "中国工商银行浙江省分行", "浙江农商联合银行"]
+    slanted = _option(charts.bars([(b, 1.0) for b in banks], title="t", x_label="银行", y_label="万元", kind="wan"))
+    assert slanted["xAxis"]["axisLabel"] == {"interval": 0, "rotate": 30}  # every name shown
+    assert slanted["grid"]["bottom"] > 100 and slanted["xAxis"]["nameGap"] < slanted["grid"]["bottom"]
+    level = _option(charts.bars([("A", 1.0), ("B", 2.0)], title="t", x_label="x", y_label="y"))
+    assert "rotate" not in level["xAxis"]["axisLabel"] and level["xAxis"]["axisLabel"]["interval"] == 0

@@ -199,3 +199,39 @@ def test_a_repair_from_the_portal_decided_on_the_operator_page_reaches_the_inbox
         client.get("/firm/repairs").get_data(as_text=True),
         re.S,
     )
+
+
+def test_an_application_links_the_profile_only_while_its_consent_holds(client, session):
+    """After the firm revokes its underwriting consent, the officer's application page says the profile
+    can no longer be opened instead of linking to a refusal."""
+    from bank_tax.consent import service as consents
+    from bank_tax.consent.models import Consent
+    from bank_tax.lending import service as lending
+    from bank_tax.security.roles import Principal, Role
+
+    bank = factories.bank(session)
+    factories.product(session, bank.code, "YSD")
+    firm = factories.enterprise(session)
+    owner = Principal(0, "f", Role.ENTERPRISE, uscc=firm.uscc)
+    app = lending.submit(
+        session,
+        uscc=firm.uscc,
+        actor=owner,
+        key=factories.key(),
+        bank_code=bank.code,
+        product_code="YSD",
+        amount=100_000_000,
+        term_months=12,
+        purpose_of_funds="采购",
+        grant_consent=True,
+    )
+    officer = factories.user(session, "bank_officer", bank_code=bank.code)
+    _login(client, officer)
+    profile = f"/bank/firms/{firm.uscc}?purpose=underwriting"
+    page = client.get(f"/bank/applications/{app.id}").get_data(as_text=True)
+    assert f"/bank/firms/{firm.uscc}" in page and "无法再查看其资料" not in page
+    (consent,) = session.query(Consent).filter_by(uscc=firm.uscc).all()
+    consents.revoke(session, uscc=firm.uscc, consent_id=consent.id, actor=owner, reason="改选其他银行")
+    page = client.get(f"/bank/applications/{app.id}").get_data(as_text=True)
+    assert f"/bank/firms/{firm.uscc}" not in page and "无法再查看其资料" in page
+    assert client.get(profile).status_code == 403  # and the profile itself refuses, as before
