@@ -40,6 +40,18 @@ class Package:
     def path(self) -> Path:
         return STATIC / self.target
 
+    @property
+    def stamp(self) -> Path:
+        """Beside the file: the pin it was fetched at, so a new pin fetches again."""
+        return STATIC / f".{self.target}.pin"
+
+    def current(self) -> bool:
+        return self.path.exists() and self.stamp.exists() and self.stamp.read_text().strip() == self.pin
+
+    @property
+    def pin(self) -> str:
+        return f"{self.name}@{self.version} {self.integrity}"
+
 
 PACKAGES = (
     Package(
@@ -69,8 +81,8 @@ def _check(pkg: Package, data: bytes) -> None:
 
 
 def fetch(pkg: Package, *, timeout: float = 120) -> Path:
-    """The package's file, downloaded and checked when it is not here yet."""
-    if pkg.path.exists():
+    """The package's file, downloaded and checked when it is not here yet at its pinned version."""
+    if pkg.current():
         return pkg.path
     with urllib.request.urlopen(pkg.url, timeout=timeout) as response:  # noqa: S310 (a pinned https URL)
         data = response.read()
@@ -84,6 +96,7 @@ def fetch(pkg: Package, *, timeout: float = 120) -> Path:
     tmp = pkg.path.with_suffix(".part")
     tmp.write_bytes(body)
     tmp.replace(pkg.path)  # never half a file under the real name
+    pkg.stamp.write_text(pkg.pin + "\n")
     return pkg.path
 
 

@@ -40,7 +40,7 @@ SKIP = re.compile(r"/logout|/lang/|/api/|/assets/|format=(csv|xlsx|json)|/export
 def site(tmp_path_factory, fitted):
     """(base URL, app, {role: (username, password)}, the moment it was built): the demo site served over
     HTTP from a thread."""
-    missing = [p.name for p in PACKAGES if not p.path.exists()]
+    missing = [p.name for p in PACKAGES if not p.current()]
     if missing:
         pytest.fail(f"{missing} not fetched: make test runs python -m bank_tax.web.vendor")
     tmp = tmp_path_factory.mktemp("site")
