@@ -64,6 +64,7 @@ def write_manifest(run_id: int, manifest: dict, *, where: str | None = None) -> 
     """Seal the export (in ``where``, the store-relative folder; the province export's by default): the
     manifest, written to a temporary name and renamed into place."""
     target = store.root() / (where or folder(run_id)) / MANIFEST
+    target.parent.mkdir(parents=True, exist_ok=True)  # an export of no firms has no parts to make it
     tmp = target.with_suffix(".tmp")
     tmp.write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     tmp.replace(target)

@@ -19,10 +19,11 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from bank_tax.db import fetch_columns
-from bank_tax.sources.service import PUSHDOWN_FIRMS
+from bank_tax.sources.service import PUSHDOWN_FIRMS, open_disputes
 from bank_tax.sources.specs import SOURCES, Source
 
 HIDDEN = ("row_hash",)  # the ingester's own: not part of the record
+DISPUTED = "under_dispute"
 
 
 def arrow_type(column: sa.Column) -> pa.DataType:
@@ -42,13 +43,15 @@ def arrow_type(column: sa.Column) -> pa.DataType:
 
 
 def schema(spec: Source) -> pa.Schema:
-    """The history table's schema of one source."""
+    """The history table's schema of one source: the table's columns, then ``under_dispute`` (the firm
+    contested the record and the dispute was open at the moment: the features then left it out)."""
     return pa.schema(
         [
             pa.field(c.name, arrow_type(c), nullable=c.nullable or c.name == "superseded_at")
             for c in spec.table.__table__.columns
             if c.name not in HIDDEN
         ]
+        + [pa.field(DISPUTED, pa.bool_(), nullable=False)]
     )
 
 
@@ -87,6 +90,10 @@ def _statement(spec: Source, how: str) -> sa.Select:
     as_of = sa.bindparam("as_of")
     shown = []
     for f in schema(spec):
+        if f.name == DISPUTED:
+            disputed = table.c.id.in_(open_disputes(spec, as_of=as_of))
+            shown.append(sa.case((disputed, sa.true()), else_=sa.false()).label(f.name))
+            continue
         column = table.c[f.name]
         if f.name == "superseded_at":  # a version superseded after the moment was still current then
             shown.append(sa.case((superseded <= as_of, superseded), else_=None).label(f.name))

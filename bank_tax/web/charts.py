@@ -56,7 +56,7 @@ class Chart:
         head = f'<figure class="chart"><figcaption>{escape(self.title)}</figcaption>'
         if self.empty:
             return head + f'<p class="no-data">{escape(L("暂无数据", "No data yet"))}</p></figure>'
-        option = escape(json.dumps(self.option, ensure_ascii=False, separators=(",", ":")))
+        option = escape(json.dumps(_finite(self.option), ensure_ascii=False, separators=(",", ":"), allow_nan=False))
         cells = "".join(f'<th scope="col">{escape(c)}</th>' for c in self.columns)
         body = "".join("<tr>" + "".join(f"<td>{escape(v)}</td>" for v in row) + "</tr>" for row in self.rows)
         return Markup(
@@ -67,6 +67,17 @@ class Chart:
 
     def __str__(self) -> str:
         return self.__html__()
+
+
+def _finite(value):
+    """The option with every NaN or infinity as null (JSON has neither; ECharts leaves a gap)."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(v) for v in value]
+    return value
 
 
 def _nice(top: float) -> float:
@@ -91,7 +102,7 @@ def _base(title: str, x_label: str, y_label: str, kind: str, *, y_max: float | N
         "aria": {"enabled": True, "label": {"description": title}},
         "animation": False,
         "grid": {"left": 72, "right": 24, "top": 24, "bottom": 76},
-        "tooltip": {"trigger": "axis"},
+        "tooltip": {"trigger": "axis", "renderMode": "richText"},  # drawn in the SVG: no inline styles (CSP)
         "yAxis": y_axis,
         "xAxis": {"name": x_label, "nameLocation": "middle", "nameGap": 52},
     }
@@ -199,7 +210,7 @@ def curve(
     scale = KINDS[kind][2]
     top = 1.0 if not dots else max([*xs, *ys, 0.01]) * 1.1
     option = _base(title, x_label, y_label, kind, y_max=top)
-    option["tooltip"] = {"trigger": "item"}
+    option["tooltip"] = {"trigger": "item", "renderMode": "richText"}
     edge = option["yAxis"]["max"]  # equal axes: the reference line is y = x
     option["xAxis"].update(type="value", min=0, max=edge, axisLabel={"formatter": KINDS[kind][1]})
     option["yAxis"]["min"] = 0

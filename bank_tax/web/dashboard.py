@@ -10,7 +10,7 @@ import re
 
 from flask import Blueprint, Response, redirect, render_template, request, url_for
 
-from bank_tax import exports, scheduler
+from bank_tax import clock, exports, scheduler
 from bank_tax.db import db
 from bank_tax.modelling import monitoring
 from bank_tax.modelling import service as modelling
@@ -105,7 +105,7 @@ def model_card(principal, version: str):
 
 def _run_label(row: dict) -> str:
     """A score run as people name it: its data date, with its number."""
-    return f"{row['as_of']:%Y-%m-%d} #{row['run_id']}"
+    return f"{row['as_of'].astimezone(clock.SHANGHAI):%Y-%m-%d} #{row['run_id']}"  # China's date, as the table
 
 
 @bp.get("/monitoring")

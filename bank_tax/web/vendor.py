@@ -12,13 +12,15 @@ from __future__ import annotations
 import base64
 import hashlib
 import io
+import os
 import sys
 import tarfile
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-REGISTRY = "https://registry.npmjs.org"
+# a mirror (e.g. npmmirror.com in China) serves the same tarballs: the pinned sha512 still checks them
+REGISTRY = os.environ.get("NPM_CONFIG_REGISTRY", "https://registry.npmjs.org").rstrip("/")
 STATIC = Path(__file__).parent / "static" / "vendor"
 
 

@@ -9,11 +9,13 @@ import pyarrow.dataset as ds
 import pytest
 import sqlalchemy as sa
 
-from bank_tax import demo, store
+from bank_tax import clock, demo, store
 from bank_tax.batch import export, runner
 from bank_tax.db import db
 from bank_tax.enterprises.models import Enterprise
+from bank_tax.security.roles import Principal, Role
 from bank_tax.sources import ingest
+from bank_tax.sources import service as sources
 from bank_tax.sources.models import VatDeclaration
 from bank_tax.sources.specs import SOURCES
 from bank_tax.synth.province import SynthParams, generate
@@ -42,6 +44,16 @@ def province(committing_app, tmp_path):
         _send(s, first, 1, AS_OF - dt.timedelta(days=30), "3600.00")
         _send(s, first, 2, AS_OF - dt.timedelta(minutes=10), "3500.00")  # a correction known at the moment
         _send(s, first, 3, AS_OF + dt.timedelta(days=1), "3400.00")  # one that arrived after it
+        v2 = s.scalar(
+            sa.select(VatDeclaration.id).where(
+                VatDeclaration.uscc == first, VatDeclaration.period == dt.date(2025, 3, 1), VatDeclaration.version == 2
+            )
+        )
+        firm = Principal(0, "f", Role.ENTERPRISE, uscc=first)
+        with clock.travel(AS_OF - dt.timedelta(minutes=5)):  # the firm contests the correction before the moment
+            sources.open_dispute(
+                s, uscc=first, source=SOURCES["vat_declarations"], record_id=v2, reason="未申报此数", actor=firm
+            )
     return committing_app, first
 
 
@@ -77,8 +89,19 @@ def test_the_history_reads_back_as_the_database_knew_it_then(province):
         assert mine[0]["superseded_at"] == rows[1].received_at  # as it was then
         assert mine[1]["superseded_at"] is None  # superseded only later, by version 3
         assert [r["tax_paid"] for r in mine] == [360000, 350000]  # money in 分
+        assert [r["under_dispute"] for r in mine] == [False, True]  # contested then: the features left it out
+        assert sum(vat.column("under_dispute").to_pylist()) == 1
         assert mine[0]["part"] == 0  # Hive's layout: the partition is a column
         again = runner.run("history", as_of=AS_OF, workers=1, partition_firms=25)  # the same moment again
         second = json.loads((store.root() / export.history_folder(again.run_id) / export.MANIFEST).read_text("utf-8"))
         assert again.run_id != summary.run_id
         assert [p["sha256"] for p in second["parts"]] == [p["sha256"] for p in manifest["parts"]]  # byte for byte
+
+
+def test_a_history_of_no_firms_is_an_empty_sealed_export(committing_app):
+    with committing_app.app_context():
+        summary = runner.run("history", as_of=AS_OF, workers=1)
+        manifest = json.loads(
+            (store.root() / export.history_folder(summary.run_id) / export.MANIFEST).read_text(encoding="utf-8")
+        )
+    assert summary.status == "done" and manifest["firms"] == 0 and manifest["parts"] == []

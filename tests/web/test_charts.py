@@ -80,3 +80,8 @@ def test_long_category_names_are_slanted_with_room_below_and_short_ones_kept_lev
     assert slanted["grid"]["bottom"] > 100 and slanted["xAxis"]["nameGap"] < slanted["grid"]["bottom"]
     level = _option(charts.bars([("A", 1.0), ("B", 2.0)], title="t", x_label="x", y_label="y"))
     assert "rotate" not in level["xAxis"]["axisLabel"] and level["xAxis"]["axisLabel"]["interval"] == 0
+
+
+def test_a_value_that_is_not_a_number_leaves_a_gap_not_a_broken_page():
+    c = charts.trend(["a", "b"], [0.1, float("nan")], title="t", x_label="x", y_label="y")
+    assert _option(c)["series"][0]["data"] == [0.1, None]  # valid JSON for JSON.parse: no bare NaN

@@ -7,10 +7,14 @@
     if (!window.echarts) { return; }
     var lang = document.documentElement.lang === "en" ? "EN" : "ZH";
     document.querySelectorAll(".echart[data-option]").forEach(function (el) {
-      var chart = window.echarts.init(el, null, { renderer: "svg", locale: lang });
-      chart.setOption(JSON.parse(el.dataset.option));
-      el.dataset.drawn = "1";
-      window.addEventListener("resize", function () { chart.resize(); });
+      try {  // one bad chart leaves its table, not the page's other charts, without a drawing
+        var chart = window.echarts.init(el, null, { renderer: "svg", locale: lang });
+        chart.setOption(JSON.parse(el.dataset.option));
+        el.dataset.drawn = "1";
+        window.addEventListener("resize", function () { chart.resize(); });
+      } catch (err) {
+        console.warn("chart not drawn", err);
+      }
     });
   }
   if (document.readyState === "loading") {
