@@ -17,7 +17,14 @@ from sqlalchemy.orm import Session
 
 from bank_tax import clock
 from bank_tax.db import fetch_columns
-from bank_tax.sources.service import PUSHDOWN_FIRMS, current_versions, open_disputes
+from bank_tax.sources.service import (  # noqa: F401 (firm_filter is read from here too)
+    PUSHDOWN_FIRMS,
+    current_versions,
+    firm_bind,
+    firm_filter,
+    firm_params,
+    open_disputes,
+)
 from bank_tax.sources.specs import Source
 
 
@@ -54,27 +61,6 @@ def as_text(column, kind: str):
 
 
 _STATEMENTS: dict[tuple, sa.Select] = {}
-
-
-def firm_filter(usccs: np.ndarray) -> str:
-    """How a read narrows to ``usccs`` (sorted) in SQL: a list of codes for a few firms, else the range from
-    the first code to the last (a partition of firms is exactly such a range; rows of firms inside it but
-    not asked for are dropped afterwards)."""
-    return "list" if usccs.shape[0] <= PUSHDOWN_FIRMS else "range"
-
-
-def firm_params(usccs: np.ndarray, how: str) -> dict:
-    """The bound parameters of :func:`firm_filter`'s choice."""
-    if how == "list":
-        return {"usccs": usccs.tolist()}
-    return {"code_first": str(usccs[0]) if usccs.size else "", "code_last": str(usccs[-1]) if usccs.size else ""}
-
-
-def firm_bind(how: str) -> dict:
-    """The ``current_versions`` arguments for :func:`firm_filter`'s choice, as bound parameters."""
-    if how == "list":
-        return {"usccs": sa.bindparam("usccs", expanding=True)}
-    return {"code_range": (sa.bindparam("code_first"), sa.bindparam("code_last"))}
 
 
 def _monthly_statement(source: Source, columns: tuple[str, ...], how: str, equals) -> sa.Select:

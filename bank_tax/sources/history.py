@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from bank_tax.db import fetch_columns
-from bank_tax.sources.service import PUSHDOWN_FIRMS, open_disputes
+from bank_tax.sources.service import firm_bind, firm_filter, firm_params, open_disputes
 from bank_tax.sources.specs import SOURCES, Source
 
 HIDDEN = ("row_hash",)  # the ingester's own: not part of the record
@@ -65,13 +65,11 @@ def _array(values, kind: pa.DataType) -> pa.Array:
 
 def partition(session: Session, *, usccs: list[str], as_of: dt.datetime) -> dict[str, pa.Table]:
     """Every source's history for the firms ``usccs`` (sorted) as known at ``as_of``: one table per source.
-    Many firms (a partition) are read as the range of their codes and cut to them, as the feature reads do."""
+    Many firms (a partition) are read as the range of their codes and cut to them
+    (:func:`bank_tax.sources.service.firm_filter`, as the feature reads do)."""
     codes = np.asarray(usccs, dtype=str)
-    how = "list" if codes.size <= PUSHDOWN_FIRMS else "range"
-    if how == "list":
-        params = {"as_of": as_of, "usccs": codes.tolist()}
-    else:
-        params = {"as_of": as_of, "code_first": str(codes[0]), "code_last": str(codes[-1])}
+    how = firm_filter(codes)
+    params = {"as_of": as_of, **firm_params(codes, how)}
     asked = pa.array(codes.tolist(), pa.string())
     out = {}
     for name, spec in SOURCES.items():
@@ -101,8 +99,9 @@ def _statement(spec: Source, how: str) -> sa.Select:
             shown.append(sa.cast(column, sa.String).label(f.name))  # ISO text, parsed by Arrow, on both databases
         else:
             shown.append(column)
-    if how == "list":
-        firms = table.c.uscc.in_(sa.bindparam("usccs", expanding=True))
+    bound = firm_bind(how)
+    if "usccs" in bound:
+        firms = table.c.uscc.in_(bound["usccs"])
     else:
-        firms = table.c.uscc.between(sa.bindparam("code_first"), sa.bindparam("code_last"))
+        firms = table.c.uscc.between(*bound["code_range"])
     return sa.select(*shown).where(firms, table.c.received_at <= as_of).order_by(table.c.uscc, table.c.id)

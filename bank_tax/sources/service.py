@@ -65,6 +65,27 @@ def current_versions(
     return stmt
 
 
+def firm_filter(usccs) -> str:
+    """How a read narrows to ``usccs`` (sorted) in SQL: a list of codes for a few firms, else the range from
+    the first code to the last (a partition of firms is exactly such a range; rows of firms inside it but
+    not asked for are dropped afterwards)."""
+    return "list" if usccs.shape[0] <= PUSHDOWN_FIRMS else "range"
+
+
+def firm_params(usccs, how: str) -> dict:
+    """The bound parameters of :func:`firm_filter`'s choice."""
+    if how == "list":
+        return {"usccs": usccs.tolist()}
+    return {"code_first": str(usccs[0]) if usccs.size else "", "code_last": str(usccs[-1]) if usccs.size else ""}
+
+
+def firm_bind(how: str) -> dict:
+    """The ``current_versions`` arguments for :func:`firm_filter`'s choice, as bound parameters."""
+    if how == "list":
+        return {"usccs": sa.bindparam("usccs", expanding=True)}
+    return {"code_range": (sa.bindparam("code_first"), sa.bindparam("code_last"))}
+
+
 def open_disputes(source: Source, *, as_of: dt.datetime | None = None) -> sa.Select:
     """Ids of this source's records under dispute (left out of features and flagged in reads): open now,
     or — asked as of a moment — opened by then and not yet resolved then."""

@@ -125,19 +125,25 @@ def navigation() -> list[tuple[str, str]]:
     return out
 
 
+def _named(names: dict[str, tuple[str, str]], key: str | None) -> str:
+    """``key``'s name from a table of (中文, English) in the page's language; the key itself when the
+    table has none (a code people may still look up)."""
+    return L(*names[key]) if key in names else (key or "")
+
+
 def status_text(status: str) -> str:
     """A consent's or an application's status, in words."""
-    return L(*STATUS[status]) if status in STATUS else status
+    return _named(STATUS, status)
 
 
 def category_name(code: str) -> str:
     """A data category's name."""
-    return L(*CATEGORY_NAMES[code]) if code in CATEGORY_NAMES else code
+    return _named(CATEGORY_NAMES, code)
 
 
 def purpose_name(code: str | None) -> str:
     """A consent purpose's name (贷前筛查, 授信审批, …)."""
-    return L(*PURPOSES[code]) if code in PURPOSES else (code or "")
+    return _named(PURPOSES, code)
 
 
 def pick(text: str) -> str:
@@ -217,7 +223,7 @@ FIELD_LABELS = {
 
 def field_label(name: str) -> str:
     """A record field's column heading."""
-    return L(*FIELD_LABELS[name]) if name in FIELD_LABELS else name
+    return _named(FIELD_LABELS, name)
 
 
 def feature_label(name: str) -> str:
@@ -360,7 +366,7 @@ DEDUCTIONS = {
 
 def deduction_name(key: str) -> str:
     """A tax-credit deduction's name."""
-    return L(*DEDUCTIONS[key]) if key in DEDUCTIONS else key
+    return _named(DEDUCTIONS, key)
 
 
 LIST_TYPES = {
@@ -374,7 +380,7 @@ LIST_TYPES = {
 
 def list_type_name(key: str | None) -> str:
     """A public-credit list's name."""
-    return L(*LIST_TYPES[key]) if key in LIST_TYPES else (key or "")
+    return _named(LIST_TYPES, key)
 
 
 EVENTS = {
@@ -390,7 +396,7 @@ EVENTS = {
 
 def event_name(key: str) -> str:
     """A loan event's name."""
-    return L(*EVENTS[key]) if key in EVENTS else key
+    return _named(EVENTS, key)
 
 
 JOBS = {
@@ -407,7 +413,7 @@ def job_name(job_id: str) -> str:
     """A scheduled job's name; a bank's whitelist job names the bank."""
     if job_id.startswith("whitelists."):
         return f"{bank_name(job_id.split('.', 1)[1])} · {L('白名单生成', 'whitelist')}"
-    return L(*JOBS[job_id]) if job_id in JOBS else job_id
+    return _named(JOBS, job_id)
 
 
 # the helpers every template may call by name

@@ -76,7 +76,9 @@ def test_reads_by_code_range_agree_with_reads_by_list(session, province, monkeyp
     moment = dt.datetime(2026, 7, 20, tzinfo=dt.UTC)
     codes = sorted(province)
     by_list = pipeline.compute(session, usccs=codes, as_of=moment)
-    monkeypatch.setattr(panels, "PUSHDOWN_FIRMS", 5)  # every read of more than 5 firms goes by range
+    from bank_tax.sources import service as sources
+
+    monkeypatch.setattr(sources, "PUSHDOWN_FIRMS", 5)  # every read of more than 5 firms goes by range
     for chosen in (codes, codes[10:30], codes[::7]):
         assert panels.firm_filter(np.array(chosen)) == "range"
         by_range = pipeline.compute(session, usccs=chosen, as_of=moment)
