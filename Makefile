@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 FLASK := $(BIN)/flask --app app
 
-.PHONY: soak browser java vendor run model test test-sqlite test-moments test-postgres bench lint migrate demo clean venv dev
+.PHONY: soak browser java node vendor run model test test-sqlite test-moments test-postgres bench lint migrate demo clean venv dev
 
 venv: $(VENV)/.installed
 dev: $(VENV)/.installed-dev
@@ -45,7 +45,7 @@ run: model
 	@echo "gunicorn and the scheduler; API docs at http://127.0.0.1:$(PORT)/api/docs, readiness at /readyz"
 	$(BIN)/python -m bank_tax.serve --port $(PORT)
 
-test: dev browser java vendor
+test: dev browser java node vendor
 	$(BIN)/ruff check .
 	$(MAKE) --no-print-directory test-sqlite
 	$(MAKE) --no-print-directory test-moments
@@ -68,6 +68,10 @@ browser:
 
 java:
 	@tests/with-java.sh
+
+# Node and OpenSSL 3, which verify a consent receipt as a bank would
+node:
+	@tests/with-node.sh
 
 soak: dev
 	BANK_TAX_FUZZ_EXAMPLES=25 BANK_TAX_FAULT_SEEDS=5 tests/with-postgres.sh $(BIN)/pytest -q tests/test_fuzz.py tests/test_faults.py
