@@ -48,8 +48,10 @@ class Consent(SQLModel, table=True):
     supersedes_id: int | None = Field(default=None, foreign_key="consent.id")
     status: str = Field(default="active", max_length=12)
     ended_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
-    receipt: str = Field(sa_type=sa.Text)  # canonical JSON of the terms, as signed
-    signature: str = Field(max_length=128)  # base64 Ed25519 signature of ``receipt``
+    # what was signed (bank_tax.consent.receipts): the JWS signing input "header.payload" (version 2), or
+    # the canonical JSON of the terms (version 1, receipts issued before)
+    receipt: str = Field(sa_type=sa.Text)
+    signature: str = Field(max_length=128)  # Ed25519 signature of ``receipt``: base64url (2) or base64 (1)
 
 
 class ConsentEvent(SQLModel, table=True):

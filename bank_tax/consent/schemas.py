@@ -65,16 +65,42 @@ class ConsentDetail(ConsentPublic):
 
 
 class Receipt(ma.Schema):
-    terms = ma.fields.Dict(metadata={"description": "the signed terms; canonical JSON (sorted keys, no spaces)"})
-    signature = ma.fields.String(metadata={"description": "base64 Ed25519 signature of the canonical terms"})
-    algorithm = ma.fields.String()
-    key_id = ma.fields.String()
+    version = ma.fields.Integer(
+        metadata={"description": "2: the terms travel signed in `jws`; 1 (receipts issued before): `signature`"}
+    )
+    jws = ma.fields.String(
+        metadata={
+            "description": "version 2: the signed terms, a JWS in compact serialization (RFC 7515) signed with EdDSA"
+            " (RFC 8037); verify its signature over the text before the second dot with the platform's key"
+        }
+    )
+    terms = ma.fields.Dict(
+        metadata={
+            "description": "the terms; version 2: the JWS payload decoded, for reading (the JWS is what is verified);"
+            " version 1: signed as canonical JSON (sorted keys, no spaces)"
+        }
+    )
+    signature = ma.fields.String(
+        metadata={"description": "version 1 only: base64 Ed25519 signature of the canonical terms"}
+    )
+    algorithm = ma.fields.String(metadata={"description": "Ed25519 (EdDSA in the JWS header)"})
+    key_id = ma.fields.String(metadata={"description": "the signing key (`kid` of the JWS header and of the JWK)"})
+
+
+class Jwk(ma.Schema):
+    kty = ma.fields.String(metadata={"description": "OKP"})
+    crv = ma.fields.String(metadata={"description": "Ed25519"})
+    x = ma.fields.String(metadata={"description": "the public key, base64url without padding"})
+    kid = ma.fields.String()
+    alg = ma.fields.String(metadata={"description": "EdDSA"})
+    use = ma.fields.String(metadata={"description": "sig"})
 
 
 class PublicKey(ma.Schema):
     algorithm = ma.fields.String()
     key_id = ma.fields.String()
-    public_key_pem = ma.fields.String()
+    public_key_pem = ma.fields.String(metadata={"description": "SubjectPublicKeyInfo, for OpenSSL and most libraries"})
+    jwk = ma.fields.Nested(Jwk, metadata={"description": "the same key as a JWK (RFC 8037), for JOSE libraries"})
 
 
 class AccessEntry(ma.Schema):

@@ -98,7 +98,7 @@ class ConsentReceipt(MethodView):
     @blp.alt_response(403, description="not this firm, its recipient bank, nor staff")
     @blp.alt_response(404, description="no such consent of this firm")
     def get(self, uscc, consent_id):
-        """The signed receipt, verifiable offline with the platform's public key."""
+        """The signed receipt (a JWS since version 2), verifiable offline with the platform's public key."""
         code = _firm(uscc)
         principal = current_principal()
         consent = db.session.get(Consent, consent_id)
@@ -117,12 +117,13 @@ class ConsentPublicKey(MethodView):
     @blp.response(200, PublicKey)
     @blp.doc(security=[])
     def get(self):
-        """The platform's Ed25519 public key for verifying consent receipts offline."""
+        """The platform's Ed25519 public key for verifying consent receipts offline, as PEM and as a JWK."""
         key = receipts.platform_key()
         return {
             "algorithm": receipts.ALGORITHM,
             "key_id": receipts.key_id(key),
             "public_key_pem": receipts.public_pem(key),
+            "jwk": receipts.public_jwk(key),
         }
 
 

@@ -142,9 +142,9 @@ def consent_revoke(principal, consent_id: int):
 @bp.get("/firm/consents/<int:consent_id>/receipt")
 @roles(*FIRM)
 def consent_receipt(principal, consent_id: int):
-    """The signed receipt, to keep."""
+    """The signed receipt, to keep: the same document as the API's, so the same tools verify it."""
     consent = consents.get(db.session, uscc=principal.uscc, consent_id=consent_id)
-    document = {"receipt": json.loads(consent.receipt), "signature": consent.signature}
+    document = receipts.document(consent.receipt, consent.signature, receipts.platform_key())
     return current_app.response_class(
         json.dumps(document, ensure_ascii=False, indent=2),
         mimetype="application/json",
