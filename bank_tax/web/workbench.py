@@ -51,6 +51,8 @@ def whitelist(principal):
         return render_template("bank/whitelist.html", body=None, changes=None, errors=errors, args=request.args)
     body = matching.delivered_view(db.session, edition, actor=principal, format="page", **query)
     changes = matching.change_counts(db.session, edition)
+    own = products.list_for_bank(db.session, principal.bank_code)
+    product_names = {p.code: L(p.name, p.name_en or p.name) for p in own}
     db.session.commit()
     state = {k: v for k, v in query.items() if v is not None and k != "page"}
     return render_template(
@@ -61,6 +63,7 @@ def whitelist(principal):
         args=request.args,
         state=state,
         numbers=_page_numbers(body["page"], body["pages"]),
+        product_names=product_names,
         per_pages=(PER_PAGE, 100, MAX_PER_PAGE),
     )
 
