@@ -80,6 +80,7 @@ def create_app(config: type[Config] = Config, instance_path: str | None = None, 
 
     app.register_blueprint(health.bp)
     metrics.init_app(app)
+    _expose_series()
     requestlog.init_app(app)
 
     from bank_tax.web import init_web
@@ -90,6 +91,21 @@ def create_app(config: type[Config] = Config, instance_path: str | None = None, 
 
     register_cli(app)
     return app
+
+
+def _expose_series() -> None:
+    """Every counter of :mod:`bank_tax.metrics` at 0 for the sources, stages and jobs the system has (the
+    metrics module imports no domain; the factory, which knows them all, names them)."""
+    from bank_tax import metrics
+    from bank_tax.batch.stages import STAGES
+    from bank_tax.scheduler import JOBS
+    from bank_tax.sources.specs import SOURCES
+
+    metrics.expose(metrics.INGESTED, source=list(SOURCES), outcome=("accepted", "rejected"))
+    metrics.expose(metrics.CONSENTS, action=("granted", "revoked", "expired"))
+    metrics.expose(metrics.STAGE_FIRMS, stage=list(STAGES))
+    metrics.expose(metrics.STAGE_PARTITIONS, stage=list(STAGES), outcome=("done", "failed", "retried"))
+    metrics.expose(metrics.JOBS, job=[spec.id for spec in JOBS], outcome=("done", "failed"))
 
 
 class IsoJSONProvider(DefaultJSONProvider):

@@ -72,6 +72,17 @@ def count(counter: Counter, n: float = 1, **labels) -> None:
         counter.labels(**labels).inc(n)
 
 
+def expose(counter: Counter, **label_values) -> None:
+    """Show ``counter`` at 0 for every combination of the known ``label_values`` (lists per label), so a
+    scrape finds each series from the start and a rate over the first event is right (Prometheus's advice:
+    a series that appears only on its first increment hides that increment from ``rate``)."""
+    import itertools
+
+    names = list(label_values)
+    for combo in itertools.product(*(label_values[n] for n in names)):
+        counter.labels(**dict(zip(names, combo, strict=True)))
+
+
 def stage_finished(
     stage: str, *, status: str, seconds: float, firms: int, done: int, failed: int, retried: int
 ) -> None:

@@ -97,3 +97,34 @@ def test_scheduler_job_outcomes_are_counted(committing_app):
     run_job(committing_app, bad, force=True)
     assert value("bank_tax_scheduler_job_runs_total", job="test.ok", outcome="done") == before + 1
     assert value("bank_tax_scheduler_job_runs_total", job="test.bad", outcome="failed") == failed + 1
+
+
+def test_every_counter_is_exposed_from_the_start(app):
+    """The app names its sources, stages and jobs to the counters, so a scrape before any event finds each
+    series (at 0 when nothing has happened in this process yet)."""
+    for source in SOURCES:
+        assert (
+            REGISTRY.get_sample_value("bank_tax_ingest_rows_total", {"source": source, "outcome": "rejected"})
+            is not None
+        )
+    assert REGISTRY.get_sample_value("bank_tax_consent_changes_total", {"action": "revoked"}) is not None
+    assert REGISTRY.get_sample_value("bank_tax_batch_stage_firms_total", {"stage": "features"}) is not None
+    job = {"job": "pipeline.run", "outcome": "failed"}
+    assert REGISTRY.get_sample_value("bank_tax_scheduler_job_runs_total", job) is not None
+
+
+def test_the_scheduler_starts_with_the_last_runs_psi(app, session, champion):
+    from bank_tax.modelling import monitoring
+    from bank_tax.scheduler import build
+
+    for _ in range(3):
+        factories.consent(session, uscc=firm(session, grade="A").uscc, purpose="pre_screen")
+    with app.app_context():
+        runner.run("scores", session=session, as_of=clock.now())
+        session.commit()
+        psi = monitoring.last_run_psi(session)
+        from bank_tax import metrics
+
+        metrics.SCORE_PSI.set(-1.0)  # whatever an earlier test left: the scheduler must replace it
+        build(app)
+    assert REGISTRY.get_sample_value("bank_tax_score_psi") == psi

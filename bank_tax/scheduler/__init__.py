@@ -228,18 +228,32 @@ def run_job(app: Flask, spec: JobSpec, *, force: bool = False):
 
 
 # -- the process ------------------------------------------------------------------------------------------
-def _add(scheduler: BlockingScheduler, app: Flask, spec: JobSpec) -> None:
-    scheduler.add_job(run_job, spec.make_trigger(), args=(app, spec), id=spec.id, name=spec.doc, replace_existing=True)
+def _add(scheduler: BlockingScheduler, app: Flask, spec: JobSpec, **kw) -> None:
+    scheduler.add_job(
+        run_job, spec.make_trigger(), args=(app, spec), id=spec.id, name=spec.doc, replace_existing=True, **kw
+    )
 
 
 def build(app: Flask) -> BlockingScheduler:
-    """A scheduler with every job (the fixed ones and one whitelist job per bank), on China's time."""
+    """A scheduler with every job (the fixed ones and one whitelist job per bank), on China's time.
+
+    Interval jobs (the drop folder's scan, consent expiry, the banks' schedules) run once as the scheduler
+    starts, then every interval: a restart catches up at once instead of after the first interval, each
+    still under its lease. The score-drift gauge starts at the last run's PSI, so a scrape after a restart
+    has it before the next run."""
     scheduler = BlockingScheduler(
         timezone=clock.SHANGHAI, job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 3600}
     )
+    now = dt.datetime.now(clock.SHANGHAI)  # APScheduler keeps the machine's time
     with app.app_context():
         for spec in all_jobs():
-            _add(scheduler, app, spec)
+            _add(scheduler, app, spec, **({"next_run_time": now} if spec.trigger == "interval" else {}))
+        from bank_tax.modelling import monitoring
+
+        with db.scope() as session:
+            psi = monitoring.last_run_psi(session)
+        if psi is not None:
+            metrics.SCORE_PSI.set(psi)
     app.extensions["bank_tax.scheduler"] = scheduler
     return scheduler
 
