@@ -36,6 +36,7 @@ class Config:
     LOGIN_MAX_FAILURES_PER_IP = 30
     LOGIN_WINDOW_MINUTES = 15
     PASSWORD_MIN_LENGTH = 10
+    PASSWORD_HASH_N = 2**17  # scrypt cost (r=8, p=1): OWASP's minimum, 128 MiB per hash; weaker hashes upgrade at login
 
     # demo province (make run)
     DEMO_FIRMS = 400

@@ -561,7 +561,7 @@ def load(session, out_dir: Path, seed: int = 0) -> list[tuple[str, str, str]]:
     opened = _open_applications(session, history.documents, seed)
     click.echo(f"applications: {opened} open for officers to decide")
 
-    cost = current_app.config.get("PASSWORD_HASH_N", 2**15)
+    cost = current_app.config["PASSWORD_HASH_N"]
     logins = []
 
     def user(role, username, **kw):

@@ -31,7 +31,7 @@ def register(
     legal_rep_id: str | None = None,
     legal_rep_phone: str | None = None,
     password_min_length: int = 10,
-    password_cost: int = 2**15,
+    password_cost: int = security.PASSWORD_COST,
 ) -> Enterprise:
     """Register a firm (already-validated fields) and, when given, its first enterprise user; audited.
 

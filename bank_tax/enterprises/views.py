@@ -35,7 +35,7 @@ class Enterprises(MethodView):
             db.session,
             actor=principal,
             password_min_length=cfg["PASSWORD_MIN_LENGTH"],
-            password_cost=cfg.get("PASSWORD_HASH_N", 2**15),
+            password_cost=cfg["PASSWORD_HASH_N"],
             **body,
         )
         db.session.commit()

@@ -49,5 +49,6 @@ def users_create(username: str, role: str, uscc: str | None, bank_code: str | No
             bank_code=bank_code,
             actor=None,
             min_length=current_app.config["PASSWORD_MIN_LENGTH"],
+            cost=current_app.config["PASSWORD_HASH_N"],
         )
         click.echo(f"created {user.role} {user.username} (id {user.id})")

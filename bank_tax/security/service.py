@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import hmac
 import re
@@ -20,7 +21,10 @@ from bank_tax.security.models import ApiToken, LoginAttempt, User
 from bank_tax.security.roles import BANK_ROLES, Principal, Role
 
 TOKEN_PREFIX = "bt_"  # noqa: S105 (a public prefix, not a secret)
-_DUMMY_HASH = generate_password_hash("not-a-real-password", method="scrypt:1024:8:1")
+# scrypt's cost N with r=8, p=1: OWASP's minimum (2^17; 128 MiB per hash, werkzeug raises hashlib's maxmem
+# to fit). Settings: PASSWORD_HASH_N; stored hashes below it are upgraded at the next successful login.
+PASSWORD_COST = 2**17
+SCRYPT_R, SCRYPT_P = 8, 1
 
 
 def password_problems(password: str, *, min_length: int = 10) -> list[str]:
@@ -33,9 +37,24 @@ def password_problems(password: str, *, min_length: int = 10) -> list[str]:
     return problems
 
 
-def hash_password(password: str, *, cost: int = 2**15) -> str:
+def hash_password(password: str, *, cost: int = PASSWORD_COST) -> str:
     """scrypt hash of ``password`` (werkzeug format, salted)."""
-    return generate_password_hash(password, method=f"scrypt:{cost}:8:1")
+    return generate_password_hash(password, method=f"scrypt:{cost}:{SCRYPT_R}:{SCRYPT_P}")
+
+
+def needs_rehash(stored: str, *, cost: int = PASSWORD_COST) -> bool:
+    """Whether a stored hash is weaker than scrypt at ``cost`` (another method, a smaller N, r or p)."""
+    method, *params = stored.split("$", 1)[0].split(":")
+    if method != "scrypt":
+        return True
+    n, r, p = (int(x) for x in params) if params else (2**15, 8, 1)  # werkzeug's bare "scrypt"
+    return n < cost or r < SCRYPT_R or p < SCRYPT_P
+
+
+@functools.cache
+def _dummy_hash(cost: int) -> str:
+    """A hash to check unknown names against, at the cost real users' hashes have (same time either way)."""
+    return hash_password("not-a-real-password", cost=cost)
 
 
 def create_user(
@@ -49,7 +68,7 @@ def create_user(
     display_name: str = "",
     actor: Principal | None = None,
     min_length: int = 10,
-    cost: int = 2**15,
+    cost: int = PASSWORD_COST,
 ) -> User:
     """Create a user after checking the password policy and the role's binding; audited.
 
@@ -132,16 +151,19 @@ def user_by_name(session: Session, username: str) -> User | None:
     return session.scalar(sa.select(User).where(User.username == username))
 
 
-def authenticate(session: Session, *, username: str, password: str, ip: str) -> User | None:
+def authenticate(session: Session, *, username: str, password: str, ip: str, cost: int = PASSWORD_COST) -> User | None:
     """Check a password, record the attempt, and return the active user or None.
 
     The attempt is recorded in the caller's transaction; the caller commits it even on failure.
-    Unknown names cost a hash check too, so timing does not tell which names exist.
+    Unknown names cost a hash check at the same ``cost``, so timing does not tell which names exist.
+    A right password whose stored hash is weaker than ``cost`` is hashed again at ``cost`` and saved.
     """
     user = user_by_name(session, username)
-    ok = check_password_hash(user.password_hash if user else _DUMMY_HASH, password)
+    ok = check_password_hash(user.password_hash if user else _dummy_hash(cost), password)
     ok = ok and user is not None and user.is_active
     session.add(LoginAttempt(username=username[:64], ip=ip[:64], success=ok))
+    if ok and needs_rehash(user.password_hash, cost=cost):
+        user.password_hash = hash_password(password, cost=cost)
     return user if ok else None
 
 

@@ -48,7 +48,9 @@ class Token(MethodView):
             max_failures=cfg["LOGIN_MAX_FAILURES"],
             max_per_ip=cfg["LOGIN_MAX_FAILURES_PER_IP"],
         )
-        user = service.authenticate(session, username=body["username"], password=body["password"], ip=ip)
+        user = service.authenticate(
+            session, username=body["username"], password=body["password"], ip=ip, cost=cfg["PASSWORD_HASH_N"]
+        )
         if user is None:
             session.commit()  # the failed attempt must count even though we refuse
             raise Unauthorized("Wrong username or password. 用户名或密码错误。")
@@ -137,7 +139,7 @@ class Users(MethodView):
             db.session,
             actor=principal,
             min_length=current_app.config["PASSWORD_MIN_LENGTH"],
-            cost=current_app.config.get("PASSWORD_HASH_N", 2**15),
+            cost=current_app.config["PASSWORD_HASH_N"],
             **body,
         )
         db.session.commit()

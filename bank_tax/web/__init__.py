@@ -65,7 +65,11 @@ def login():
         except TooManyAttempts as exc:
             return render_template("login.html", error=exc.message), 429
         user = service.authenticate(
-            db.session, username=username, password=request.form.get("password", ""), ip=client_ip()
+            db.session,
+            username=username,
+            password=request.form.get("password", ""),
+            ip=client_ip(),
+            cost=cfg["PASSWORD_HASH_N"],
         )
         db.session.commit()
         if user is not None:

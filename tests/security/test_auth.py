@@ -1,14 +1,17 @@
-"""Login, bearer tokens, long-lived API tokens, login throttling, password policy, page sessions with CSRF."""
+"""Login, bearer tokens, long-lived API tokens, login throttling, password policy and hash upgrades, page
+sessions with CSRF."""
 
 import hashlib
 import re
 
 import pytest
 import sqlalchemy as sa
+from werkzeug.security import check_password_hash, generate_password_hash
 
+from bank_tax.config import Config
 from bank_tax.errors import Invalid
 from bank_tax.security import service
-from bank_tax.security.models import ApiToken
+from bank_tax.security.models import ApiToken, User
 from tests import factories
 from tests.factories import PASSWORD
 
@@ -97,6 +100,44 @@ def test_password_policy(session, password):
 def test_passwords_are_scrypt_hashed(session):
     u = factories.user(session, "analyst")
     assert u.password_hash.startswith("scrypt:") and PASSWORD not in u.password_hash
+
+
+def test_the_production_cost_is_owasps_minimum_and_fits_in_memory():
+    """N = 2^17, r = 8 needs 128 MiB, past hashlib's default maxmem (32 MiB): werkzeug must raise it."""
+    assert Config.PASSWORD_HASH_N == service.PASSWORD_COST == 2**17
+    stored = service.hash_password(PASSWORD, cost=Config.PASSWORD_HASH_N)
+    assert stored.startswith("scrypt:131072:8:1$") and check_password_hash(stored, PASSWORD)
+    assert not service.needs_rehash(stored, cost=2**17) and service.needs_rehash(stored, cost=2**18)
+
+
+@pytest.mark.parametrize(
+    "weaker",
+    [
+        lambda: service.hash_password(PASSWORD, cost=2**9),  # below the configured N
+        lambda: generate_password_hash(PASSWORD, method="scrypt:1024:4:1"),  # a smaller r
+        lambda: generate_password_hash(PASSWORD, method="pbkdf2:sha256:1000"),  # another method
+    ],
+)
+def test_a_weaker_hash_is_upgraded_at_the_next_successful_login(client, session, app, weaker):
+    u = factories.user(session, "analyst")
+    old = weaker()
+    session.execute(sa.update(User).where(User.id == u.id).values(password_hash=old))
+    session.flush()
+    assert login(client, u.username, "wrong-password-1").status_code == 401
+    session.expire_all()
+    assert session.get(User, u.id).password_hash == old  # a wrong password changes nothing
+    assert login(client, u.username).status_code == 201
+    session.expire_all()
+    upgraded = session.get(User, u.id).password_hash
+    n = app.config["PASSWORD_HASH_N"]
+    assert upgraded != old and upgraded.startswith(f"scrypt:{n}:8:1$") and check_password_hash(upgraded, PASSWORD)
+    assert login(client, u.username).status_code == 201
+    session.expire_all()
+    assert session.get(User, u.id).password_hash == upgraded  # at the cost already: left alone
+
+
+def test_an_unknown_name_costs_the_same_hash_check():
+    assert not service.needs_rehash(service._dummy_hash(2**10), cost=2**10)
 
 
 def test_bank_user_needs_an_existing_bank(session):
