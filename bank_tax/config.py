@@ -32,9 +32,13 @@ class Config:
     # security
     TOKEN_TTL_HOURS = 8  # bearer tokens from POST /auth/token
     API_TOKEN_MAX_DAYS = 365  # long-lived API tokens for bank systems
-    LOGIN_MAX_FAILURES = 5  # per username within the window, then 429
-    LOGIN_MAX_FAILURES_PER_IP = 30
+    # login throttling (bank_tax.security.service.Throttle): failures slow down one name from one address
+    LOGIN_MAX_FAILURES = 5  # failures of a name from an address, then each next attempt of theirs waits
+    LOGIN_DELAY_SECONDS = 2  # the first wait, doubling with each further failure
+    LOGIN_MAX_DELAY_MINUTES = 15  # the longest wait
+    LOGIN_MAX_FAILURES_PER_IP = 30  # failures from one address within the window: it floods (see Throttle)
     LOGIN_WINDOW_MINUTES = 15
+    LOGIN_MEMORY_HOURS = 24  # failures older than this are forgotten
     PASSWORD_MIN_LENGTH = 10
     PASSWORD_HASH_N = 2**17  # scrypt cost (r=8, p=1): OWASP's minimum, 128 MiB per hash; weaker hashes upgrade at login
 

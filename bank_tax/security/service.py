@@ -8,6 +8,8 @@ import hashlib
 import hmac
 import re
 import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -15,7 +17,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from bank_tax import clock
 from bank_tax.db import is_foreign_key_violation, is_unique_violation
-from bank_tax.errors import Conflict, Invalid, TooManyAttempts
+from bank_tax.errors import Conflict, Invalid, TooManyAttempts, Unauthorized
 from bank_tax.security import audit
 from bank_tax.security.models import ApiToken, LoginAttempt, User
 from bank_tax.security.roles import BANK_ROLES, Principal, Role
@@ -131,19 +133,103 @@ def principal_of(user: User, token_id: int | None = None) -> Principal:
     return Principal(user.id, user.username, Role(user.role), user.uscc, user.bank_code, token_id)
 
 
-def check_login_allowed(
-    session: Session, *, username: str, ip: str, window_minutes: int, max_failures: int, max_per_ip: int
-) -> None:
-    """Raise :class:`TooManyAttempts` (429) when recent failures for this name or address reach the limit."""
-    since = clock.now() - dt.timedelta(minutes=window_minutes)
-    failed = sa.and_(LoginAttempt.success.is_(False), LoginAttempt.at >= since)
-    by_name = session.scalar(sa.select(sa.func.count()).where(failed, LoginAttempt.username == username))
-    by_ip = session.scalar(sa.select(sa.func.count()).where(failed, LoginAttempt.ip == ip))
-    if by_name >= max_failures or by_ip >= max_per_ip:
-        raise TooManyAttempts(
-            f"Too many failed logins; try again in {window_minutes} minutes. 登录失败次数过多，请稍后再试。",
-            retry_after=window_minutes * 60,
+@dataclass(frozen=True)
+class Throttle:
+    """How failed logins slow down the next ones (the ``LOGIN_*`` settings).
+
+    Failures slow down the pair they come from, a name *and* an address: after ``pair_failures`` failures
+    of the pair since its last success, each next attempt of the pair must wait ``first_delay``, doubling
+    with every further failure up to ``max_delay``; until then it is refused (429 with Retry-After) before
+    the password is looked at. Nobody else is slowed: not the name from another address (an attacker
+    cannot lock a user out), not another name from the address (an office behind one NAT).
+
+    An address with ``per_address`` failures within ``window`` (many names guessed from one place) is
+    flooding: there a pair waits from its first failure, and a wrong password is answered 429 with the
+    pair's wait instead of 401. A right password from a pair with no failures of its own still logs in:
+    the address-wide limit never refuses a correct password. Failures older than ``memory`` are
+    forgotten.
+    """
+
+    pair_failures: int = 5
+    first_delay: dt.timedelta = dt.timedelta(seconds=2)
+    max_delay: dt.timedelta = dt.timedelta(minutes=15)
+    per_address: int = 30
+    window: dt.timedelta = dt.timedelta(minutes=15)
+    memory: dt.timedelta = dt.timedelta(hours=24)
+
+    @classmethod
+    def from_config(cls, cfg: Mapping) -> Throttle:
+        """The throttle the app's settings describe."""
+        return cls(
+            pair_failures=cfg["LOGIN_MAX_FAILURES"],
+            first_delay=dt.timedelta(seconds=cfg["LOGIN_DELAY_SECONDS"]),
+            max_delay=dt.timedelta(minutes=cfg["LOGIN_MAX_DELAY_MINUTES"]),
+            per_address=cfg["LOGIN_MAX_FAILURES_PER_IP"],
+            window=dt.timedelta(minutes=cfg["LOGIN_WINDOW_MINUTES"]),
+            # a memory shorter than the longest wait or the window would forget failures still counted
+            memory=max(
+                dt.timedelta(hours=cfg["LOGIN_MEMORY_HOURS"]),
+                dt.timedelta(minutes=cfg["LOGIN_MAX_DELAY_MINUTES"]),
+                dt.timedelta(minutes=cfg["LOGIN_WINDOW_MINUTES"]),
+            ),
         )
+
+    def wait(self, failures: int, *, flooding: bool) -> dt.timedelta:
+        """How long a pair with ``failures`` (since its last success) waits between attempts."""
+        free = 1 if flooding else max(self.pair_failures, 1)
+        if failures < free:
+            return dt.timedelta(0)
+        return min(self.first_delay * 2 ** min(failures - free, 32), self.max_delay)
+
+
+@dataclass(frozen=True)
+class PairState:
+    """What the throttle knows of a (name, address) pair and of its address, now."""
+
+    failures: int  # of the pair since its last success, within the throttle's memory
+    last_failure: dt.datetime | None
+    flooding: bool  # the address as a whole
+
+    def retry_after(self, throttle: Throttle, now: dt.datetime) -> int:
+        """Seconds until the pair may try again (0: now)."""
+        if self.last_failure is None:
+            return 0
+        left = self.last_failure + throttle.wait(self.failures, flooding=self.flooding) - now
+        return max(0, int(-(-left.total_seconds() // 1)))  # rounded up: never "0" while still refused
+
+
+def pair_state(session: Session, *, username: str, ip: str, throttle: Throttle) -> PairState:
+    """The failures of the pair (``username``, ``ip``) since its last success, and whether ``ip`` floods."""
+    now = clock.now()
+    since = now - throttle.memory
+    pair = sa.and_(LoginAttempt.username == username[:64], LoginAttempt.ip == ip[:64], LoginAttempt.at >= since)
+    last_ok = session.scalar(sa.select(sa.func.max(LoginAttempt.at)).where(pair, LoginAttempt.success.is_(True)))
+    failed = sa.and_(pair, LoginAttempt.success.is_(False))
+    if last_ok is not None:
+        failed = sa.and_(failed, LoginAttempt.at > last_ok)
+    failures, last = session.execute(sa.select(sa.func.count(), sa.func.max(LoginAttempt.at)).where(failed)).one()
+    by_address = session.scalar(
+        sa.select(sa.func.count()).where(
+            LoginAttempt.ip == ip[:64], LoginAttempt.success.is_(False), LoginAttempt.at >= now - throttle.window
+        )
+    )
+    return PairState(failures=failures, last_failure=last, flooding=by_address >= throttle.per_address)
+
+
+def _too_many(seconds: int) -> TooManyAttempts:
+    return TooManyAttempts(
+        f"Too many failed logins; try again in {seconds} seconds. 登录失败次数过多，请 {seconds} 秒后再试。",
+        retry_after=seconds,
+    )
+
+
+def check_login_allowed(session: Session, *, username: str, ip: str, throttle: Throttle) -> PairState:
+    """Raise :class:`TooManyAttempts` (429) while the pair (``username``, ``ip``) must still wait after its
+    failures (see :class:`Throttle`); otherwise return its state. The password plays no part."""
+    state = pair_state(session, username=username, ip=ip, throttle=throttle)
+    if (seconds := state.retry_after(throttle, clock.now())) > 0:
+        raise _too_many(seconds)
+    return state
 
 
 def user_by_name(session: Session, username: str) -> User | None:
@@ -165,6 +251,23 @@ def authenticate(session: Session, *, username: str, password: str, ip: str, cos
     if ok and needs_rehash(user.password_hash, cost=cost):
         user.password_hash = hash_password(password, cost=cost)
     return user if ok else None
+
+
+def log_in(
+    session: Session, *, username: str, password: str, ip: str, throttle: Throttle, cost: int = PASSWORD_COST
+) -> User:
+    """The throttled login: the user, or :class:`TooManyAttempts` (429) / :class:`Unauthorized` (401).
+
+    The caller commits whatever this raises or returns: a failed attempt must count though it is refused.
+    """
+    state = check_login_allowed(session, username=username, ip=ip, throttle=throttle)
+    user = authenticate(session, username=username, password=password, ip=ip, cost=cost)
+    if user is not None:
+        return user
+    if state.flooding:  # wrong, from a flooding address: this pair now waits from its first failure
+        now = clock.now()
+        raise _too_many(PairState(state.failures + 1, now, flooding=True).retry_after(throttle, now))
+    raise Unauthorized("Wrong username or password. 用户名或密码错误。")
 
 
 def issue_token(session: Session, *, user: User, kind: str, ttl: dt.timedelta, name: str = "") -> tuple[str, ApiToken]:

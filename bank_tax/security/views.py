@@ -9,7 +9,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from bank_tax.db import db
-from bank_tax.errors import NotFound, Unauthorized
+from bank_tax.errors import NotFound, TooManyAttempts, Unauthorized
 from bank_tax.security import audit, policy, service
 from bank_tax.security.auth import client_ip, current_principal
 from bank_tax.security.models import User
@@ -33,27 +33,24 @@ class Token(MethodView):
     @blp.arguments(TokenRequest)
     @blp.response(201, TokenResponse)
     @blp.alt_response(401, description="wrong username or password")
-    @blp.alt_response(429, description="too many failed attempts")
+    @blp.alt_response(429, description="this name from this address must wait after its failed attempts (Retry-After)")
     @blp.doc(security=[])
     def post(self, body):
         """Exchange a username and password for a bearer token (valid for hours)."""
         cfg = current_app.config
         session = db.session
-        ip = client_ip()
-        service.check_login_allowed(
-            session,
-            username=body["username"],
-            ip=ip,
-            window_minutes=cfg["LOGIN_WINDOW_MINUTES"],
-            max_failures=cfg["LOGIN_MAX_FAILURES"],
-            max_per_ip=cfg["LOGIN_MAX_FAILURES_PER_IP"],
-        )
-        user = service.authenticate(
-            session, username=body["username"], password=body["password"], ip=ip, cost=cfg["PASSWORD_HASH_N"]
-        )
-        if user is None:
+        try:
+            user = service.log_in(
+                session,
+                username=body["username"],
+                password=body["password"],
+                ip=client_ip(),
+                throttle=service.Throttle.from_config(cfg),
+                cost=cfg["PASSWORD_HASH_N"],
+            )
+        except (Unauthorized, TooManyAttempts):
             session.commit()  # the failed attempt must count even though we refuse
-            raise Unauthorized("Wrong username or password. 用户名或密码错误。")
+            raise
         secret, token = service.issue_token(
             session, user=user, kind="session", ttl=dt.timedelta(hours=cfg["TOKEN_TTL_HOURS"])
         )

@@ -11,7 +11,7 @@ from __future__ import annotations
 from flask import Blueprint, Flask, current_app, redirect, render_template, request, session, url_for
 
 from bank_tax.db import db
-from bank_tax.errors import TooManyAttempts
+from bank_tax.errors import TooManyAttempts, Unauthorized
 from bank_tax.security import csrf, service
 from bank_tax.security.auth import client_ip, current_principal
 from bank_tax.web import i18n
@@ -52,25 +52,24 @@ def login():
     error = None
     if request.method == "POST":
         cfg = current_app.config
-        username = request.form.get("username", "")[:64]
         try:
-            service.check_login_allowed(
+            user = service.log_in(
                 db.session,
-                username=username,
+                username=request.form.get("username", "")[:64],
+                password=request.form.get("password", ""),
                 ip=client_ip(),
-                window_minutes=cfg["LOGIN_WINDOW_MINUTES"],
-                max_failures=cfg["LOGIN_MAX_FAILURES"],
-                max_per_ip=cfg["LOGIN_MAX_FAILURES_PER_IP"],
+                throttle=service.Throttle.from_config(cfg),
+                cost=cfg["PASSWORD_HASH_N"],
             )
+        except Unauthorized:
+            user = None
         except TooManyAttempts as exc:
-            return render_template("login.html", error=exc.message), 429
-        user = service.authenticate(
-            db.session,
-            username=username,
-            password=request.form.get("password", ""),
-            ip=client_ip(),
-            cost=cfg["PASSWORD_HASH_N"],
-        )
+            db.session.commit()  # a refused wrong password still counts
+            wait = L(
+                f"登录失败次数过多，请 {exc.retry_after} 秒后再试。",
+                f"Too many failed logins; try again in {exc.retry_after} seconds.",
+            )
+            return render_template("login.html", error=wait), 429, {"Retry-After": str(exc.retry_after)}
         db.session.commit()
         if user is not None:
             start_session(user)

@@ -1,23 +1,37 @@
 """Login, bearer tokens, long-lived API tokens, login throttling, password policy and hash upgrades, page
 sessions with CSRF."""
 
+import datetime as dt
 import hashlib
 import re
+from contextlib import ExitStack
 
 import pytest
 import sqlalchemy as sa
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from bank_tax import clock
 from bank_tax.config import Config
 from bank_tax.errors import Invalid
 from bank_tax.security import service
-from bank_tax.security.models import ApiToken, User
+from bank_tax.security.models import ApiToken, LoginAttempt, User
 from tests import factories
 from tests.factories import PASSWORD
 
+HOME = "192.0.2.10"  # the real user's own address
+ATTACKER = "203.0.113.66"
+OFFICE = "198.51.100.7"  # one NAT in front of a whole office
 
-def login(client, username, password=PASSWORD):
-    return client.post("/api/v1/auth/token", json={"username": username, "password": password})
+
+def login(client, username, password=PASSWORD, ip="127.0.0.1"):
+    return client.post(
+        "/api/v1/auth/token", json={"username": username, "password": password}, environ_base={"REMOTE_ADDR": ip}
+    )
+
+
+def _later(stack: ExitStack, seconds: float) -> None:
+    """Move the clock on by ``seconds`` for the rest of the test."""
+    stack.enter_context(clock.travel(clock.now() + dt.timedelta(seconds=seconds)))
 
 
 def test_token_login_and_me(client, session):
@@ -44,13 +58,96 @@ def test_wrong_password_is_401(client, session):
     assert login(client, "nobody-at-all", "wrong-password-1").status_code == 401
 
 
-def test_failed_logins_are_throttled(client, session, app):
+def test_failed_logins_slow_down_the_name_from_that_address_progressively(client, session, app):
     u = factories.user(session, "analyst")
+    free = app.config["LOGIN_MAX_FAILURES"]
+    first = app.config["LOGIN_DELAY_SECONDS"]
+    for _ in range(free):
+        assert login(client, u.username, "wrong-password-1", ip=HOME).status_code == 401
+    resp = login(client, u.username, ip=HOME)  # even the right password waits, before it is looked at
+    assert resp.status_code == 429 and 0 < int(resp.headers["Retry-After"]) <= first
+    with ExitStack() as stack:
+        _later(stack, first)
+        assert login(client, u.username, "wrong-password-1", ip=HOME).status_code == 401
+        resp = login(client, u.username, ip=HOME)
+        assert resp.status_code == 429 and first < int(resp.headers["Retry-After"]) <= 2 * first  # doubled
+        _later(stack, first)
+        assert login(client, u.username, ip=HOME).status_code == 429  # half the wait is not enough
+        _later(stack, first)
+        assert login(client, u.username, ip=HOME).status_code == 201  # waited: the right password logs in
+        # a success wipes the slate: the next mistakes are free again
+        assert login(client, u.username, "wrong-password-1", ip=HOME).status_code == 401
+        assert login(client, u.username, ip=HOME).status_code == 201
+    refused = session.scalar(
+        sa.select(sa.func.count()).where(LoginAttempt.username == u.username, LoginAttempt.success.is_(False))
+    )
+    assert refused == free + 2  # a 429 before the password check is not a guess, and not recorded
+
+
+def test_the_wait_doubles_up_to_its_ceiling():
+    throttle = service.Throttle(
+        pair_failures=5, first_delay=dt.timedelta(seconds=2), max_delay=dt.timedelta(minutes=15)
+    )
+    waits = [throttle.wait(k, flooding=False).total_seconds() for k in range(4, 16)]
+    assert waits == [0, 2, 4, 8, 16, 32, 64, 128, 256, 512, 900, 900]
+    assert throttle.wait(10_000, flooding=False) == dt.timedelta(minutes=15)  # no overflow
+    assert throttle.wait(1, flooding=True) == dt.timedelta(seconds=2)  # a flooding address waits at once
+    assert throttle.wait(0, flooding=True) == dt.timedelta(0)
+
+
+def test_an_attackers_failures_do_not_keep_the_real_user_out(client, session, app):
+    """The attacker guesses the user's password from their own address (far past every limit), then sprays
+    other names from the user's office NAT until that address floods: the user logs in at once, from home
+    and from the office, with the right password."""
+    victim = factories.user(session, "bank_officer")
+    with ExitStack() as stack:
+        for _ in range(20):  # a patient attacker: waits out every Retry-After, so each guess is checked
+            resp = login(client, victim.username, "guess-guess-1", ip=ATTACKER)
+            while resp.status_code == 429:
+                _later(stack, int(resp.headers["Retry-After"]))
+                resp = login(client, victim.username, "guess-guess-1", ip=ATTACKER)
+            assert resp.status_code == 401
+        resp = login(client, victim.username, ip=ATTACKER)
+        assert (
+            resp.status_code == 429 and int(resp.headers["Retry-After"]) == app.config["LOGIN_MAX_DELAY_MINUTES"] * 60
+        )
+        for k in range(app.config["LOGIN_MAX_FAILURES_PER_IP"]):
+            assert login(client, f"someone-{k}", "guess-guess-1", ip=OFFICE).status_code == 401
+        assert login(client, victim.username, ip=HOME).status_code == 201
+        assert login(client, victim.username, ip=OFFICE).status_code == 201  # its own pair has no failures
+
+
+def test_a_flooding_address_waits_after_each_wrong_password_but_not_a_right_one(client, session, app):
+    colleague = factories.user(session, "bank_officer")
+    other = factories.user(session, "bank_officer")
+    for k in range(app.config["LOGIN_MAX_FAILURES_PER_IP"]):
+        assert login(client, f"sprayed-{k}", "guess-guess-1", ip=OFFICE).status_code == 401
+    # flooding: a wrong password is answered 429 with a wait, from the first failure of the pair
+    resp = login(client, f"sprayed-{99}", "guess-guess-1", ip=OFFICE)
+    assert resp.status_code == 429 and int(resp.headers["Retry-After"]) == app.config["LOGIN_DELAY_SECONDS"]
+    assert login(client, colleague.username, "typo-typo-1", ip=OFFICE).status_code == 429
+    assert login(client, colleague.username, ip=OFFICE).status_code == 429  # that pair now waits
+    with ExitStack() as stack:
+        _later(stack, app.config["LOGIN_DELAY_SECONDS"])
+        assert login(client, colleague.username, ip=OFFICE).status_code == 201
+    assert login(client, other.username, ip=OFFICE).status_code == 201  # no failures of its own: in at once
+    with ExitStack() as stack:  # the flood passes with the window; mistakes are free again
+        _later(stack, app.config["LOGIN_WINDOW_MINUTES"] * 60 + 1)
+        assert login(client, other.username, "typo-typo-1", ip=OFFICE).status_code == 401
+
+
+def test_a_throttled_page_login_says_how_long_to_wait(client, session, app):
+    u = factories.user(session, "operator")
+    token = _csrf(client.get("/login").get_data(as_text=True))
+    form = {"username": u.username, "password": "nope-nope-1", "csrf_token": token}
     for _ in range(app.config["LOGIN_MAX_FAILURES"]):
-        assert login(client, u.username, "wrong-password-1").status_code == 401
-    resp = login(client, u.username)  # even the right password, once the limit is reached
-    assert resp.status_code == 429
-    assert int(resp.headers["Retry-After"]) > 0
+        assert client.post("/login", data=form).status_code == 401
+    resp = client.post("/login", data={**form, "password": PASSWORD})
+    seconds = resp.headers["Retry-After"]
+    assert resp.status_code == 429 and f"请 {seconds} 秒后再试" in resp.get_data(as_text=True)
+    with ExitStack() as stack:
+        _later(stack, int(seconds))
+        assert client.post("/login", data={**form, "password": PASSWORD}).status_code == 302
 
 
 def test_logout_revokes_the_token(client, session):
