@@ -38,7 +38,7 @@ class Config:
     LOGIN_MAX_DELAY_MINUTES = 15  # the longest wait
     LOGIN_MAX_FAILURES_PER_IP = 30  # failures from one address within the window: it floods (see Throttle)
     LOGIN_WINDOW_MINUTES = 15
-    LOGIN_MEMORY_HOURS = 24  # failures older than this are forgotten
+    LOGIN_MEMORY_HOURS = 24  # failures older than this are forgotten and purged (job security.purge_logins)
     PASSWORD_MIN_LENGTH = 10
     PASSWORD_HASH_N = 2**17  # scrypt cost (r=8, p=1): OWASP's minimum, 128 MiB per hash; weaker hashes upgrade at login
 

@@ -115,6 +115,13 @@ JOBS: list[JobSpec] = [
         {"minutes": 10},
         "schedule new banks' whitelists and apply changed schedules",
     ),
+    JobSpec(
+        "security.purge_logins",
+        "bank_tax.security.jobs:purge_login_attempts",
+        "interval",
+        {"hours": 1},
+        "delete login attempts older than the throttle's memory (LOGIN_MEMORY_HOURS)",
+    ),
 ]
 
 

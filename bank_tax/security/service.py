@@ -147,7 +147,7 @@ class Throttle:
     flooding: there a pair waits from its first failure, and a wrong password is answered 429 with the
     pair's wait instead of 401. A right password from a pair with no failures of its own still logs in:
     the address-wide limit never refuses a correct password. Failures older than ``memory`` are
-    forgotten.
+    forgotten, and purged (:func:`purge_login_attempts`).
     """
 
     pair_failures: int = 5
@@ -268,6 +268,15 @@ def log_in(
         now = clock.now()
         raise _too_many(PairState(state.failures + 1, now, flooding=True).retry_after(throttle, now))
     raise Unauthorized("Wrong username or password. 用户名或密码错误。")
+
+
+def purge_login_attempts(session: Session, *, before: dt.datetime, limit: int = 10_000) -> int:
+    """Delete up to ``limit`` login attempts older than ``before`` (oldest first); return how many.
+
+    The throttle reads nothing older than its memory, so rows past it only grow the table."""
+    oldest = sa.select(LoginAttempt.id).where(LoginAttempt.at < before).order_by(LoginAttempt.id).limit(limit)
+    stmt = sa.delete(LoginAttempt).where(LoginAttempt.id.in_(oldest.scalar_subquery()))
+    return session.execute(stmt.execution_options(synchronize_session=False)).rowcount
 
 
 def issue_token(session: Session, *, user: User, kind: str, ttl: dt.timedelta, name: str = "") -> tuple[str, ApiToken]:

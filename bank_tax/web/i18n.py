@@ -406,6 +406,7 @@ JOBS = {
     "taxcredit.push": ("精准推送", "Targeted push"),
     "reports.effect": ("季度成效报告", "Quarterly effect report"),
     "scheduler.sync_banks": ("同步银行白名单计划", "Sync banks' whitelist schedules"),
+    "security.purge_logins": ("清理过期登录记录", "Purge old login attempts"),
 }
 
 

@@ -150,6 +150,21 @@ def test_a_throttled_page_login_says_how_long_to_wait(client, session, app):
         assert client.post("/login", data={**form, "password": PASSWORD}).status_code == 302
 
 
+def test_login_attempts_past_the_throttles_memory_are_purged(app, session):
+    now = clock.now()
+    memory = dt.timedelta(hours=app.config["LOGIN_MEMORY_HOURS"])
+    ages = [memory + dt.timedelta(days=30), memory + dt.timedelta(minutes=1), memory + dt.timedelta(seconds=1)]
+    ages += [memory - dt.timedelta(minutes=1), dt.timedelta(0)]
+    session.add_all(LoginAttempt(username="purge-me", ip=HOME, at=now - age) for age in ages)
+    session.flush()
+    assert service.purge_login_attempts(session, before=now - memory, limit=2) == 2  # bounded batches
+    session.expire_all()
+    ran = app.test_cli_runner().invoke(args=["scheduler", "--run-once", "security.purge_logins"])
+    assert ran.exit_code == 0 and "security.purge_logins: 1" in ran.output, ran.output
+    kept = session.scalars(sa.select(LoginAttempt.at).where(LoginAttempt.username == "purge-me")).all()
+    assert len(kept) == 2 and min(kept) > now - memory  # what the throttle still reads stays
+
+
 def test_logout_revokes_the_token(client, session):
     u = factories.user(session, "analyst")
     secret = login(client, u.username).get_json()["access_token"]
