@@ -74,22 +74,32 @@ class Applications(MethodView):
 class ApplicationItem(MethodView):
     @blp.response(200, ApplicationDetail)
     @blp.alt_response(401, description="not logged in")
-    @blp.alt_response(403, description="not the firm, its bank, nor staff")
-    @blp.alt_response(404, description="no such application")
+    @blp.alt_response(403, description="a role that reads no applications")
+    @blp.alt_response(404, description="no such application, or not the caller's firm's or bank's")
     def get(self, application_id):
         """One application with its history and the decision's reasons in plain language."""
         principal = current_principal()
-        app = service.get(db.session, application_id)
-        policy.require(principal, "application.read", uscc=app.uscc, bank_code=app.bank_code)
+        app = _application(principal, application_id, "application.read")
         service.record_view(db.session, app=app, actor=principal)
         db.session.commit()
         return _detail(app)
 
 
+def _application(principal, application_id: int, permission: str):
+    """The application if ``principal`` may do ``permission`` on it. To a firm or a bank user who may not,
+    it does not exist (404, as a missing id): an id is no way to learn of another's application."""
+    app = service.get(db.session, application_id)
+    context = {"uscc": app.uscc, "bank_code": app.bank_code}
+    outsider = principal is not None and (principal.is_bank or principal.uscc)
+    if outsider and not policy.allowed(principal, "application.read", **context):
+        raise NotFound("没有该申请 / no such application")
+    policy.require(principal, permission, **context)  # its own bank may read it but not act as the firm
+    return app
+
+
 def _firm_action(application_id: int, action: str, reason: str):
     principal = current_principal()
-    app = service.get(db.session, application_id)
-    policy.require(principal, "application.firm_action", uscc=app.uscc)
+    app = _application(principal, application_id, "application.firm_action")
     service.act(db.session, app=app, action=action, actor=principal, reason=reason)
     db.session.commit()
     return _detail(app)
@@ -102,8 +112,8 @@ def _firm_action_view(name: str, action: str, conflict: str, doc: str) -> type[M
         @blp.arguments(FirmAction)
         @blp.response(200, ApplicationDetail)
         @blp.alt_response(401, description="not logged in")
-        @blp.alt_response(403, description="only the firm")
-        @blp.alt_response(404, description="no such application")
+        @blp.alt_response(403, description="only the firm (its bank reads it but does not act for it)")
+        @blp.alt_response(404, description="no such application, or another firm's or bank's")
         @blp.alt_response(409, description=conflict)
         def post(self, body, application_id):
             return _firm_action(application_id, action, body["reason"])

@@ -162,7 +162,7 @@ def test_banks_are_isolated(client, session, world):
     app_id = apply(client, world).get_json()["id"]
     other = factories.bank(session)
     officer, _ = factories.auth(session, "bank_officer", bank_code=other.code)
-    assert client.get(f"/api/v1/applications/{app_id}", headers=officer).status_code == 403
+    assert client.get(f"/api/v1/applications/{app_id}", headers=officer).status_code == 404  # not there for it
     assert client.get(f"/api/v1/banks/{world['bank']}/applications", headers=officer).status_code == 403
     assert (
         client.post(f"/api/v1/banks/{world['bank']}/applications/{app_id}/review", headers=officer).status_code == 403

@@ -85,15 +85,16 @@ MATRIX = {
         "path",
         [401, 403, 403, 403, 200, 403, 403, 200],
     ),
-    # applications: firms apply for themselves; the application's bank decides
+    # applications: firms apply for themselves; the application's bank decides. To another firm or bank
+    # user an application not theirs does not exist (404); staff without the right are refused (403)
     ("POST", "/api/v1/applications"): ("path", [401, 201, 201, 403, 403, 403, 403, 403]),
     ("GET", "/api/v1/applications"): ("path", [401, 200, 200, 403, 403, 403, 403, 403]),
-    ("GET", "/api/v1/applications/<int:application_id>"): ("path", [401, 200, 403, 200, 200, 403, 200, 200]),
-    ("POST", "/api/v1/applications/<int:application_id>/withdraw"): ("path", [401, 200, 403, 403, 403, 403, 403, 403]),
-    ("POST", "/api/v1/applications/<int:application_id>/resubmit"): ("path", [401, 409, 403, 403, 403, 403, 403, 403]),
+    ("GET", "/api/v1/applications/<int:application_id>"): ("path", [401, 200, 404, 200, 200, 403, 200, 200]),
+    ("POST", "/api/v1/applications/<int:application_id>/withdraw"): ("path", [401, 200, 404, 403, 403, 403, 403, 403]),
+    ("POST", "/api/v1/applications/<int:application_id>/resubmit"): ("path", [401, 409, 404, 403, 403, 403, 403, 403]),
     ("POST", "/api/v1/applications/<int:application_id>/request-review"): (
         "path",
-        [401, 409, 403, 403, 403, 403, 403, 403],
+        [401, 409, 404, 403, 403, 403, 403, 403],
     ),
     ("GET", "/api/v1/banks/<string:bank>/applications"): ("path", [401, 403, 403, 200, 200, 403, 200, 200]),
     ("POST", "/api/v1/banks/<string:bank>/applications/<int:application_id>/review"): (
