@@ -5,14 +5,22 @@ in its custom format and ``pg_restore`` into an empty database (Debian's client 
 PATH or under ``/usr/lib/postgresql/*/bin``). A restore goes into a fresh, empty database only: it never
 overwrites one in use. :func:`summary` gives every table's row count and the audit chain's verdict, so a
 restore can be compared with its source.
+
+The database's password never goes on a client program's command line (``ps`` shows any process's
+arguments to every user of the machine): it goes in a passfile of mode 0600 that lives as long as the
+program runs.
 """
 
 from __future__ import annotations
 
 import glob
+import os
 import shutil
 import sqlite3
 import subprocess
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
@@ -41,9 +49,29 @@ def _pg_program(name: str) -> str:
     return found
 
 
-def _libpq(url: sa.engine.URL) -> str:
-    """The URL as libpq reads it (no SQLAlchemy driver suffix)."""
-    return url.set(drivername="postgresql").render_as_string(hide_password=False)
+@contextmanager
+def libpq(url: sa.engine.URL) -> Iterator[tuple[str, dict[str, str]]]:
+    """The URL as libpq reads it, without its password, and the environment to run a client program in.
+
+    The password (of the URL, or a ``password=`` in its query) is written to a passfile of mode 0600 in a
+    private temporary directory, named by ``PGPASSFILE`` and deleted when the block ends. libpq advises a
+    passfile over ``PGPASSWORD``, which some systems' ``ps`` also shows."""
+    password = url.password
+    if password is None and isinstance(url.query.get("password"), str):
+        password = url.query["password"]
+    dsn = sa.engine.URL.create(  # not url.set(password=None): set() leaves a None argument unchanged
+        "postgresql", url.username, None, url.host, url.port, url.database, url.query
+    ).difference_update_query(["password"])
+    if password is None:  # the operator's own PGPASSWORD or ~/.pgpass, if any, still apply
+        yield dsn.render_as_string(hide_password=False), dict(os.environ)
+        return
+    env = {k: v for k, v in os.environ.items() if k != "PGPASSWORD"}  # it would win over the passfile
+    with tempfile.TemporaryDirectory(prefix="bank-tax-pg-") as private:  # mode 0700
+        passfile = Path(private) / "pgpass"
+        fd = os.open(passfile, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write("*:*:*:*:" + str(password).replace("\\", "\\\\").replace(":", "\\:") + "\n")
+        yield dsn.render_as_string(hide_password=False), {**env, "PGPASSFILE": str(passfile)}
 
 
 def backup(database_url: str, dest: Path) -> Path:
@@ -62,11 +90,13 @@ def backup(database_url: str, dest: Path) -> Path:
         finally:
             src.close()
     else:
-        subprocess.run(
-            [_pg_program("pg_dump"), "--format=custom", "--no-owner", f"--file={tmp}", _libpq(url)],
-            check=True,
-            capture_output=True,
-        )
+        with libpq(url) as (dsn, env):
+            subprocess.run(
+                [_pg_program("pg_dump"), "--format=custom", "--no-owner", f"--file={tmp}", dsn],
+                check=True,
+                capture_output=True,
+                env=env,
+            )
     tmp.replace(dest)  # a crash mid-backup leaves the previous backup, never half of one
     return dest
 
@@ -95,11 +125,13 @@ def restore(src: Path, database_url: str) -> None:
         finally:
             source.close()
     else:
-        subprocess.run(
-            [_pg_program("pg_restore"), "--no-owner", "--exit-on-error", f"--dbname={_libpq(url)}", str(src)],
-            check=True,
-            capture_output=True,
-        )
+        with libpq(url) as (dsn, env):
+            subprocess.run(
+                [_pg_program("pg_restore"), "--no-owner", "--exit-on-error", f"--dbname={dsn}", str(src)],
+                check=True,
+                capture_output=True,
+                env=env,
+            )
 
 
 STORE_TABLES = ("feature_snapshot_part", "score_run_part")  # the tables whose rows name columnar-store files
