@@ -10,7 +10,8 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def safe_cell(value):
-    """Text a spreadsheet would run as a formula (= + - @ …) is quoted; numbers stay numbers."""
+    """Text a spreadsheet would run as a formula (= + - @ …) is quoted for CSV, which has no types (OWASP's
+    advice against CSV injection); numbers stay numbers."""
     if isinstance(value, str) and value.startswith(FORMULA_START):
         return "'" + value
     return value
@@ -27,7 +28,11 @@ def to_csv(rows: list[dict], header: list[str] | None = None) -> bytes:
 
 
 def to_xlsx(rows: list[dict], *, title: str, header: list[str] | None = None) -> bytes:
-    """Rows as an XLSX workbook with one sheet, formula-safe."""
+    """Rows as an XLSX workbook with one sheet, formula-safe.
+
+    Unlike CSV, XLSX says what a cell is: text that starts like a formula (``=``, ``+``, ``-``, ``@`` …) is
+    written as a string cell with the quote-prefix style, so Excel and LibreOffice show it as typed, with no
+    apostrophe, and keep it text when someone edits the cell. openpyxl would store ``=…`` as a formula."""
     from openpyxl import Workbook
 
     wb = Workbook()
@@ -35,7 +40,12 @@ def to_xlsx(rows: list[dict], *, title: str, header: list[str] | None = None) ->
     ws.title = title[:31]
     ws.append(list(rows[0]) if rows else list(header or []))
     for r in rows:
-        ws.append([safe_cell(v) for v in r.values()])
+        ws.append(list(r.values()))
+    for row in ws.iter_rows():
+        for cell in row:
+            if isinstance(cell.value, str) and cell.value.startswith(FORMULA_START):
+                cell.data_type = "s"
+                cell.quotePrefix = True
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
