@@ -14,6 +14,7 @@ the PD at least as much as moving any other feature.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -22,6 +23,47 @@ from bank_tax.modelling import scale
 
 REASON_CHUNK = 4096  # rows per block of counterfactual predictions (block = rows × features predictions)
 SMALL_BATCH = 256  # up to this many rows, the flat forest below beats scikit-learn's per-tree thread pool
+# What the flat forest reads of scikit-learn's private API (setup.cfg bounds scikit-learn to the minor
+# versions it was tested with): the estimator's ``_predictors`` (per iteration, one TreePredictor per
+# class) and ``_baseline_prediction``, and each predictor's ``nodes`` record array with these fields.
+NODE_FIELDS = (
+    "feature_idx",
+    "num_threshold",
+    "missing_go_to_left",
+    "left",
+    "right",
+    "is_leaf",
+    "value",
+    "depth",
+    "is_categorical",
+)
+log = logging.getLogger(__name__)
+
+
+class FlatForestUnsupported(ValueError):
+    """The estimator is not what the flat forest can walk (scikit-learn's internals changed, or a categorical
+    split): scoring falls back to scikit-learn's own ``decision_function``."""
+
+
+def forest_problem(estimator) -> str | None:
+    """Why the flat forest cannot walk ``estimator`` (None: it can), in words naming the scikit-learn version."""
+    import sklearn
+
+    where = f"scikit-learn {sklearn.__version__}, {type(estimator).__name__}"
+    predictors = getattr(estimator, "_predictors", None)
+    if not (isinstance(predictors, list) and predictors and all(isinstance(p, list) and p for p in predictors)):
+        return f"{where}: no private `_predictors` list of trees per iteration"
+    if not hasattr(estimator, "_baseline_prediction"):
+        return f"{where}: no private `_baseline_prediction`"
+    nodes = [getattr(p, "nodes", None) for per_iteration in predictors for p in per_iteration]
+    if not all(isinstance(n, np.ndarray) and n.dtype.names for n in nodes):
+        return f"{where}: a tree without a `nodes` record array"
+    missing = [f for f in NODE_FIELDS if any(f not in n.dtype.names for n in nodes)]
+    if missing:
+        return f"{where}: tree nodes lack the fields {', '.join(missing)}"
+    if any(n["is_categorical"].any() for n in nodes):
+        return f"{where}: categorical splits are not supported by the flat forest"
+    return None
 
 
 class Forest:
@@ -35,9 +77,9 @@ class Forest:
     """
 
     def __init__(self, estimator):
+        if problem := forest_problem(estimator):
+            raise FlatForestUnsupported(problem)
         nodes = [p.nodes for per_iteration in estimator._predictors for p in per_iteration]
-        if any(n["is_categorical"].any() for n in nodes):
-            raise ValueError("categorical splits are not supported by the flat forest")
         offsets = np.cumsum([0] + [n.shape[0] for n in nodes[:-1]])
         flat = np.concatenate(nodes)
         shift = np.repeat(offsets, [n.shape[0] for n in nodes])
@@ -98,12 +140,25 @@ class ScoringModel:
     feature_set_version: str | None = None
     version: str | None = field(default=None, compare=False)
     _forest: Forest | None = field(default=None, init=False, repr=False, compare=False)
+    _forest_problem: str | None = field(default=None, init=False, repr=False, compare=False)
+
+    def fast_path(self) -> bool:
+        """Whether small batches are walked by the flat forest. When it cannot read the estimator (another
+        scikit-learn's internals), that is logged once as an error and scikit-learn's public
+        ``decision_function`` scores every batch: slower for one firm (~80 ms), the same numbers."""
+        if self._forest is None and self._forest_problem is None:
+            try:
+                self._forest = Forest(self.estimator)
+            except FlatForestUnsupported as exc:
+                self._forest_problem = str(exc)
+                log.error(
+                    "model %s: the flat forest is off, scoring with scikit-learn's own path: %s", self.version, exc
+                )
+        return self._forest is not None
 
     def raw(self, X: np.ndarray) -> np.ndarray:
         """The trees' log-odds: the flat forest for small batches, scikit-learn for large ones."""
-        if X.shape[0] <= SMALL_BATCH:
-            if self._forest is None:
-                self._forest = Forest(self.estimator)
+        if X.shape[0] <= SMALL_BATCH and self.fast_path():
             return self._forest.raw(X)
         return self.estimator.decision_function(X)
 

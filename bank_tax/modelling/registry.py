@@ -74,7 +74,7 @@ def read_model(path: str | Path, *, version: str, sha256: str) -> ScoringModel:
     if unexpected:
         raise RegistryError(f"{path} contains types outside the trusted list: {', '.join(unexpected)}")
     payload = sio.load(path, trusted=TRUSTED)
-    return ScoringModel(
+    model = ScoringModel(
         names=tuple(payload["names"]),
         directions=np.asarray(payload["directions"]),
         groups=tuple(payload["groups"]),
@@ -84,6 +84,8 @@ def read_model(path: str | Path, *, version: str, sha256: str) -> ScoringModel:
         feature_set_version=payload["feature_set_version"] or None,
         version=version,
     )
+    model.fast_path()  # checks, as the model loads, that scikit-learn's internals are what scoring reads
+    return model
 
 
 class Registry:

@@ -133,3 +133,50 @@ def test_the_flat_forest_predicts_exactly_as_scikit_learn(fitted):
     assert np.allclose(Forest(est).raw(X), est.decision_function(X), rtol=0, atol=1e-12)
     big, _, _ = catalogue_matrix(SMALL_BATCH + 1, seed=22)
     assert np.allclose(fitted.model.pd(big[:10]), fitted.model.pd(big)[:10], rtol=0, atol=1e-12)
+
+
+def test_scikit_learn_is_a_version_the_flat_forest_reads(fitted):
+    """The flat forest walks scikit-learn's private tree arrays: setup.cfg admits only the minor versions
+    this was tested on, and every private attribute and field it reads must be there."""
+    import re
+    from pathlib import Path
+
+    import sklearn
+
+    from bank_tax.modelling.model import forest_problem
+
+    setup = (Path(__file__).resolve().parents[2] / "setup.cfg").read_text()
+    low, high = re.search(r"^\s*scikit-learn>=(\d+\.\d+),<(\d+\.\d+)\s*$", setup, re.M).groups()
+    minor = tuple(int(x) for x in sklearn.__version__.split(".")[:2])
+    as_tuple = [tuple(int(x) for x in v.split(".")) for v in (low, high)]
+    assert as_tuple[0] <= minor < as_tuple[1], f"scikit-learn {sklearn.__version__} is outside >={low},<{high}"
+    assert forest_problem(fitted.model.estimator) is None
+
+
+def test_a_model_the_flat_forest_cannot_read_is_scored_by_scikit_learn_and_says_so(fitted, caplog):
+    """Another scikit-learn's internals (here: an estimator with none of them) turn the fast path off with
+    a clear error in the log; scoring goes on through the public ``decision_function``."""
+    import dataclasses
+
+    from sklearn.linear_model import LogisticRegression
+
+    from bank_tax.modelling.model import FlatForestUnsupported, Forest
+
+    X, y, _ = catalogue_matrix(600, seed=23)
+    X = np.nan_to_num(X)
+    X = (X - X.mean(axis=0)) / np.where(X.std(axis=0) > 0, X.std(axis=0), 1)  # so the solver converges
+    public_only = LogisticRegression(max_iter=2000).fit(X, y)
+    model = dataclasses.replace(fitted.model, estimator=public_only, version="v-test")
+    with pytest.raises(FlatForestUnsupported, match=r"scikit-learn \d+\.\d+.*no private `_predictors`"):
+        Forest(public_only)
+    with caplog.at_level("ERROR", logger="bank_tax.modelling.model"):
+        assert not model.fast_path()
+        p = model.pd(X[:5])  # a small batch: would be the flat forest's
+    assert [r.getMessage() for r in caplog.records if "flat forest is off" in r.getMessage()][0].startswith(
+        "model v-test: the flat forest is off"
+    )
+    a, b = model.platt
+    assert np.allclose(p, 1 / (1 + np.exp(-(a * public_only.decision_function(X[:5]) + b))), rtol=0, atol=1e-12)
+    caplog.clear()
+    model.pd(X[:5])
+    assert not caplog.records  # said once, not on every request
