@@ -82,6 +82,10 @@ def create_app(config: type[Config] = Config, instance_path: str | None = None, 
     metrics.init_app(app)
     _expose_series()
     requestlog.init_app(app)
+    from bank_tax.security.auth import api_gate
+
+    app.extensions["bank_tax.api"] = api
+    app.before_request(api_gate)  # after the request id and the timer: a refused call is logged and timed
 
     from bank_tax.web import init_web
 

@@ -5,6 +5,8 @@ The API never trusts the session cookie (so it needs no CSRF token); pages never
 
 from __future__ import annotations
 
+import re
+
 from flask import current_app, g, request, session
 
 from bank_tax.api import API_PREFIX
@@ -45,3 +47,56 @@ def _page_principal() -> Principal | None:
 def client_ip() -> str:
     """The caller's address as the WSGI server saw it (behind a proxy: the client's, when PROXY_HOPS trusts it)."""
     return request.remote_addr or "unknown"
+
+
+def _openapi_path(rule: str) -> str:
+    """A Flask rule as the OpenAPI document writes its path (``<string:uscc>`` → ``{uscc}``)."""
+    return re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", r"{\1}", rule)
+
+
+def _security_of(app, rule: str, method: str):
+    """The ``security`` the OpenAPI document states for this operation (the document's default when the
+    operation states none); None for a route the document does not describe."""
+    cache = app.extensions.setdefault("bank_tax.security_of", {})
+    if not cache:
+        spec = app.extensions["bank_tax.api"].spec.to_dict()
+        default = spec.get("security", [])
+        for path, item in spec.get("paths", {}).items():
+            for verb, op in item.items():
+                if isinstance(op, dict):
+                    cache[(path, verb.upper())] = op.get("security", default)
+        cache[None] = True  # built
+    return cache.get((_openapi_path(rule), method))
+
+
+def api_gate():
+    """Before an API view reads its body: the caller is known (401) and, where the path names a firm or a
+    bank, is not a firm's user at another firm's or any bank's path, nor a bank's user at another bank's
+    (403). So a caller who may not call learns nothing from the body's validation (422 comes after).
+
+    Which operations admit anonymous callers is read from the OpenAPI document itself (``security`` of
+    ``[]`` or with an empty alternative ``{}``), so the gate and the document cannot disagree."""
+    if not request.path.startswith(API_PREFIX) or request.url_rule is None or request.method == "OPTIONS":
+        return
+    from bank_tax.errors import Forbidden, Unauthorized
+
+    security = _security_of(current_app, request.url_rule.rule, "GET" if request.method == "HEAD" else request.method)
+    if security is None:  # the document and its UI
+        return
+    principal = current_principal()
+    # the token check read through the request's session: end that read, so a view may still declare its
+    # session read-only before its own first query (db.read_only)
+    db.session.rollback()
+    if principal is None:
+        if security == [] or {} in security:
+            return
+        raise Unauthorized("Log in first (Authorization: Bearer <token>). 请先登录。")
+    args = request.view_args or {}
+    uscc, bank = args.get("uscc"), args.get("bank")
+    refused = (
+        (principal.uscc is not None and uscc is not None and uscc.strip().upper() != principal.uscc)
+        or (principal.uscc is not None and bank is not None)
+        or (principal.is_bank and bank is not None and bank != principal.bank_code)
+    )
+    if refused:
+        raise Forbidden("You may not do this. 无权执行此操作。")
