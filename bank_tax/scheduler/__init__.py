@@ -235,10 +235,8 @@ def run_job(app: Flask, spec: JobSpec, *, force: bool = False):
 
 
 # -- the process ------------------------------------------------------------------------------------------
-def _add(scheduler: BlockingScheduler, app: Flask, spec: JobSpec, **kw) -> None:
-    scheduler.add_job(
-        run_job, spec.make_trigger(), args=(app, spec), id=spec.id, name=spec.doc, replace_existing=True, **kw
-    )
+def _add(scheduler: BlockingScheduler, app: Flask, spec: JobSpec) -> None:
+    scheduler.add_job(run_job, spec.make_trigger(), args=(app, spec), id=spec.id, name=spec.doc, replace_existing=True)
 
 
 def build(app: Flask) -> BlockingScheduler:
@@ -251,10 +249,11 @@ def build(app: Flask) -> BlockingScheduler:
     scheduler = BlockingScheduler(
         timezone=clock.SHANGHAI, job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 3600}
     )
-    now = dt.datetime.now(clock.SHANGHAI)  # APScheduler keeps the machine's time
     with app.app_context():
         for spec in all_jobs():
-            _add(scheduler, app, spec, **({"next_run_time": now} if spec.trigger == "interval" else {}))
+            _add(scheduler, app, spec)
+            if spec.trigger == "interval":  # once at start too: a date trigger without a date fires at once
+                scheduler.add_job(run_job, "date", args=(app, spec), id=f"{spec.id}@start", name=f"{spec.doc} (start)")
         from bank_tax.modelling import monitoring
 
         with db.scope() as session:
