@@ -49,6 +49,9 @@ def client_ip() -> str:
     return request.remote_addr or "unknown"
 
 
+DOCUMENT_ENDPOINTS = {"api-docs.openapi_json", "api-docs.openapi_swagger_ui", "swagger_ui_static"}
+
+
 def _openapi_path(rule: str) -> str:
     """A Flask rule as the OpenAPI document writes its path (``<string:uscc>`` → ``{uscc}``)."""
     return re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", r"{\1}", rule)
@@ -57,16 +60,24 @@ def _openapi_path(rule: str) -> str:
 def _security_of(app, rule: str, method: str):
     """The ``security`` the OpenAPI document states for this operation (the document's default when the
     operation states none); None for a route the document does not describe."""
-    cache = app.extensions.setdefault("bank_tax.security_of", {})
-    if not cache:
+    cache = app.extensions.get("bank_tax.security_of")
+    if cache is None:  # built whole, then published: a concurrent request never reads half of it
         spec = app.extensions["bank_tax.api"].spec.to_dict()
         default = spec.get("security", [])
+        built = {}
         for path, item in spec.get("paths", {}).items():
             for verb, op in item.items():
                 if isinstance(op, dict):
-                    cache[(path, verb.upper())] = op.get("security", default)
-        cache[None] = True  # built
+                    built[(path, verb.upper())] = op.get("security", default)
+        app.extensions["bank_tax.security_of"] = cache = built
     return cache.get((_openapi_path(rule), method))
+
+
+def _code(uscc: str) -> str:
+    """A path's USCC as the views read it (full-width, spaces and hyphens allowed)."""
+    from bank_tax.enterprises.uscc import normalize
+
+    return normalize(uscc)
 
 
 def api_gate():
@@ -81,11 +92,13 @@ def api_gate():
     from bank_tax.errors import Forbidden, Unauthorized
 
     security = _security_of(current_app, request.url_rule.rule, "GET" if request.method == "HEAD" else request.method)
-    if security is None:  # the document and its UI
-        return
+    if security is None:
+        if request.endpoint in DOCUMENT_ENDPOINTS:  # the document and its UI
+            return
+        security = [{"bearerAuth": []}]  # an API route the document misses is closed, not open
+    db.read_only()  # the token check only reads: on SQLite it must not queue behind a writer's lock
     principal = current_principal()
-    # the token check read through the request's session: end that read, so a view may still declare its
-    # session read-only before its own first query (db.read_only)
+    # end that read, so the view still chooses its session's mode before its own first query
     db.session.rollback()
     if principal is None:
         if security == [] or {} in security:
@@ -94,7 +107,7 @@ def api_gate():
     args = request.view_args or {}
     uscc, bank = args.get("uscc"), args.get("bank")
     refused = (
-        (principal.uscc is not None and uscc is not None and uscc.strip().upper() != principal.uscc)
+        (principal.uscc is not None and uscc is not None and _code(uscc) != principal.uscc)
         or (principal.uscc is not None and bank is not None)
         or (principal.is_bank and bank is not None and bank != principal.bank_code)
     )

@@ -2,7 +2,7 @@
 each role with its own objects in the path (the firm's USCC, consents, applications and messages; the
 bank's code, applications, product codes and whitelist editions; an operator's batch), so calls get past
 403/404 to the views' real work. No answer may be a server error or break its documented status codes
-and schema. Reports, per operation and role, how many calls reached 2xx (``test-artifacts/fuzz-2xx.tsv``
+and schema. Reports, per operation and role, how many calls reached 2xx (``test-artifacts/fuzz-2xx-<role>.tsv``
 and the test's output).
 
 The stateless run (tests/test_fuzz.py) covers random ids and fresh users; this one the owners' paths."""
@@ -23,7 +23,7 @@ from bank_tax.sources.models import IngestBatch
 from tests import factories
 
 EXAMPLES = int(os.environ.get("BANK_TAX_FUZZ_EXAMPLES", "2"))  # per operation and role (make soak: 25)
-REPORT = Path(__file__).resolve().parents[2] / "test-artifacts" / "fuzz-2xx.tsv"
+REPORTS = Path(__file__).resolve().parents[2] / "test-artifacts"  # fuzz-2xx-<role>.tsv, written fresh each run
 SELF_REVOKING = {("DELETE", "/api/v1/auth/token")}
 ROLES = {"enterprise": "firm", "bank_officer": "officer", "bank_admin": "admin", "operator": None}
 
@@ -71,8 +71,8 @@ def test_each_role_reaches_deep_with_its_own_objects(app, session, world, role, 
                     failures.append(f"{op.label} as {role} → {response.status_code}: {str(exc)[:400]}")
 
     fuzz()
-    REPORT.parent.mkdir(parents=True, exist_ok=True)
-    with REPORT.open("a", encoding="utf-8") as fh:
+    REPORTS.mkdir(parents=True, exist_ok=True)
+    with (REPORTS / f"fuzz-2xx-{role}.tsv").open("w", encoding="utf-8") as fh:
         for label in sorted(called):
             fh.write(f"{role}\t{label}\t{reached[label]}\t{called[label]}\n")
     deep = sum(1 for label in called if reached[label])

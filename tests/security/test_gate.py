@@ -25,11 +25,19 @@ def _fill(path: str, **values) -> str:
     return re.sub(r"\{([^}]+)\}", lambda m: str(values.get(m.group(1), 1)), path)
 
 
+PUBLIC = {
+    ("POST", "/api/v1/auth/token"),  # logging in
+    ("POST", "/api/v1/enterprises"),  # a firm registers itself
+    ("GET", "/api/v1/consents/public-key"),  # the key receipts are verified with
+}
+
+
 def test_anonymous_callers_get_401_before_any_validation(client, session):
     checked = 0
     for method, path, security in _operations(client):
         if security == [] or {} in security:
-            continue  # logging in, registering, the public key: open to anyone
+            assert (method, path) in PUBLIC, f"{method} {path} is open to anonymous callers"
+            continue
         resp = client.open(_fill(path, uscc="91330106MA1000001X", bank="ANY"), method=method, json=BAD)
         assert resp.status_code == 401, (method, path, resp.status_code, resp.get_json())
         assert resp.get_json()["errors"] == {}, (method, path)  # nothing about the body
@@ -64,3 +72,18 @@ def test_a_firm_or_bank_elsewhere_gets_403_before_validation(client, session):
 def test_a_bad_credential_is_401_not_422(client, header):
     resp = client.post("/api/v1/applications", json=BAD, headers={"Authorization": header})
     assert resp.status_code == 401
+
+
+def test_a_firm_reaches_its_own_path_however_it_writes_its_code(client, session):
+    """The gate reads the path's USCC as the views do (full-width, spaces, hyphens, lower case)."""
+    firm = factories.enterprise(session)
+    headers, _ = factories.auth(session, "enterprise", uscc=firm.uscc)
+    session.commit()
+    code = firm.uscc
+    for written in (
+        code.lower(),
+        f"{code[:6]}-{code[6:]}",
+        code.translate(str.maketrans("0123456789", "０１２３４５６７８９")),
+    ):
+        assert client.get(f"/api/v1/enterprises/{written}", headers=headers).status_code == 200, written
+    assert client.head(f"/api/v1/enterprises/{code}", headers=headers).status_code == 200
