@@ -1,12 +1,16 @@
 """``make soak``'s isolation check: planted violations in a recorded trace are flagged (consent per bank,
-purpose and category, ownership by status, other banks' objects in bodies, audit)."""
+purpose and category, ownership by status, other banks' objects in bodies, audit), and a short real
+two-bank run on PostgreSQL passes every check."""
 
 from __future__ import annotations
 
 import json
 
+import pytest
+
 from bank_tax.bench import isolation
 from bank_tax.bench.isolation import Grant, Read, Revoke, Unknown
+from tests.conftest import backend
 
 A, B, F, G = "BANKA", "BANKB", "91330100MA2AAAAA01", "91330100MA2BBBBB02"
 
@@ -163,3 +167,18 @@ def test_audit_gaps():
     assert len(gaps) == 3
     assert "(r2)" in gaps[0] and "without its audit event" in gaps[0]
     assert "audit of x" in gaps[1] and "audit of z" in gaps[2]
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(backend() != "postgresql", reason="the soak runs gunicorn on PostgreSQL: the PostgreSQL run only")
+def test_a_short_two_bank_soak_passes_every_check(capsys):
+    from bank_tax.bench import soak
+
+    result = soak.run(6, 2, 3, 200, officers=1, products=3, applicants=16)
+    out = capsys.readouterr().out
+    assert all(result["checks"].values()), out
+    assert not result["violations"] and not result["audit_gaps"] and result["judged"] > 0
+    for bank in ("BENCH", "BENCH2"):  # both banks probed the other's objects, and were refused
+        probes = [c for k, c in result["isolation"].items() if k.endswith(f"| {bank}") and "other" in k]
+        assert probes and sum(c.get("refused", 0) for c in probes) > 0
+    assert "isolation: reads by each officer" in out
